@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rbuf_priv.h -- internals of the rbuf module; included only from rbuf/.
+ */
+#ifndef SLUICE_RBUF_PRIV_H
+#define SLUICE_RBUF_PRIV_H
+
+#include "common/compiler.h"
+#include "rbuf/rbuf.h"
+
+/*
+ * This side's view of one ring. Everything but `shm` and `slots` is private
+ * memory: the indices this side writes are kept here and only stored to the
+ * shared ring, never read back from it.
+ */
+struct rbuf_ring_view {
+	struct rbuf_shm_ring *shm; /* shared indices */
+	uint8_t *slots;		   /* shared slots, n_recs * slot_size */
+	uint32_t mine;		   /* the count this side writes (prod or cons) */
+	uint32_t peer;		   /* last valid value of the peer's count */
+	uint32_t woken_seq;	   /* producer: last sleep_seq it answered */
+	uint32_t sleep_seq;	   /* consumer: last sleep_seq it announced */
+};
+
+struct rbuf_chan {
+	/* Geometry: private copies, checked once, never re-read. */
+	enum rbuf_mode mode;
+	enum rbuf_side side;
+	uint32_t n_recs;
+	uint32_t mask;
+	uint32_t max_pieces;
+	uint32_t align;
+	uint32_t slot_size;
+	uint64_t data_size;
+	size_t ctrl_size;
+
+	struct rbuf_ring_view out; /* the ring this side produces */
+	struct rbuf_ring_view in;  /* the ring this side consumes */
+
+	uint8_t *data;	/* data area mapping */
+	uint8_t *ctrl;	/* control area mapping */
+	size_t data_map; /* bytes reserved, guard page included */
+	size_t ctrl_map;
+
+	int ctrl_fd;
+	int data_fd;
+	int wait_fd;	  /* this side's end: peer kicks it */
+	int kick_fd;	  /* this side's end: wakes the peer */
+	int peer_wait_fd; /* creator only: the peer's ends, until sent */
+	int peer_kick_fd;
+
+	struct rbuf_stats st;
+};
+
+/* validate.c */
+int rbuf__check_geometry(const struct rbuf_chan_cfg *in, struct rbuf_chan_cfg *out);
+int rbuf__check_iorec(const struct rbuf_chan *ch, const struct rbuf_iorec *r);
+
+/* ec.c */
+void rbuf__kick_if_sleeping(struct rbuf_chan *ch);
+
+/* chan.c */
+void rbuf__set_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* SLUICE_RBUF_PRIV_H */
