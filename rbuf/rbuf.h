@@ -228,6 +228,14 @@ unsigned rbuf_avail(struct rbuf_chan *ch);
 /* Slots free to put (0 if the peer's count is bad; counted). */
 unsigned rbuf_room(struct rbuf_chan *ch);
 
+/*
+ * rbuf_chan_republish - store this side's own counts into shared memory
+ * again. The peer (or a bug) may have overwritten them; a side that
+ * restarts or suspects corruption calls this so that an honest peer sees
+ * the true state. Never reads what it stores.
+ */
+void rbuf_chan_republish(struct rbuf_chan *ch);
+
 /* ---- blocking ----------------------------------------------------------- */
 
 /*

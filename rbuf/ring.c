@@ -167,3 +167,11 @@ rbuf_get_bulk(struct rbuf_chan *ch, struct rbuf_iorec *recs, unsigned n)
 {
 	return get(ch, recs, n, true);
 }
+
+void
+rbuf_chan_republish(struct rbuf_chan *ch)
+{
+	atomic_store_explicit(&ch->out.shm->prod, ch->out.mine, memory_order_release);
+	atomic_store_explicit(&ch->in.shm->cons, ch->in.mine, memory_order_release);
+	atomic_store_explicit(&ch->in.shm->sleep_seq, ch->in.sleep_seq, memory_order_relaxed);
+}
