@@ -17,7 +17,7 @@
 #endif
 
 /* One x86-64 cache line; shared layouts assert against this value. */
-#define SLUICE_CACHE_LINE 64
+#define SLUICE_CACHE_LINE    64
 #define SLUICE_CACHE_ALIGNED __attribute__((aligned(SLUICE_CACHE_LINE)))
 
 #ifndef ARRAY_SIZE
@@ -29,7 +29,7 @@
 #endif
 
 #define SLUICE_UNUSED __attribute__((unused))
-#define SLUICE_COLD __attribute__((cold, noinline))
+#define SLUICE_COLD   __attribute__((cold, noinline))
 
 /* A spin-wait hint: lets the sibling hyperthread run and saves power. */
 static inline void

@@ -175,6 +175,8 @@ chan_alloc(const struct rbuf_chan_cfg *g, enum rbuf_side side)
 	ch->max_pieces = g->max_pieces;
 	ch->align = g->align;
 	ch->slot_size = (uint32_t)rbuf_shm_slot_size(g->max_pieces);
+	ch->slot_shift = (uint32_t)__builtin_ctz(ch->slot_size);
+	ch->asym_fence = rbuf__membarrier_register();
 	ch->data_size = g->data_size;
 	ch->ctrl_size = rbuf_shm_ctrl_size(g->n_recs, g->max_pieces);
 	ch->ctrl_fd = ch->data_fd = ch->wait_fd = ch->kick_fd = -1;
@@ -373,8 +375,8 @@ dup_fd(int fd, int *out)
 }
 
 struct rbuf_chan *
-rbuf_chan_attach(const struct rbuf_chan_cfg *expect, enum rbuf_side side,
-    const struct rbuf_chan_fds *fds)
+rbuf_chan_attach(
+    const struct rbuf_chan_cfg *expect, enum rbuf_side side, const struct rbuf_chan_fds *fds)
 {
 	struct rbuf_chan_cfg g;
 	struct rbuf_chan *ch;
@@ -396,8 +398,10 @@ rbuf_chan_attach(const struct rbuf_chan_cfg *expect, enum rbuf_side side,
 	    (rc = check_wake_fd(fds->kick, "kick socket")) < 0)
 		goto out_destroy;
 
-	if ((rc = dup_fd(fds->ctrl, &ch->ctrl_fd)) < 0 || (rc = dup_fd(fds->data, &ch->data_fd)) < 0 ||
-	    (rc = dup_fd(fds->wait, &ch->wait_fd)) < 0 || (rc = dup_fd(fds->kick, &ch->kick_fd)) < 0) {
+	if ((rc = dup_fd(fds->ctrl, &ch->ctrl_fd)) < 0 ||
+	    (rc = dup_fd(fds->data, &ch->data_fd)) < 0 ||
+	    (rc = dup_fd(fds->wait, &ch->wait_fd)) < 0 ||
+	    (rc = dup_fd(fds->kick, &ch->kick_fd)) < 0) {
 		rbuf__set_errmsg("dup: %s", strerror(-rc));
 		goto out_destroy;
 	}
@@ -474,13 +478,13 @@ rbuf_chan_stats(const struct rbuf_chan *ch, struct rbuf_stats *st)
 
 static const char *const err_names[] = {
 #define RBUF_ERR_NAME(name, desc) #name,
-	RBUF_ERR_TABLE(RBUF_ERR_NAME)
+    RBUF_ERR_TABLE(RBUF_ERR_NAME)
 #undef RBUF_ERR_NAME
 };
 
 static const char *const err_descs[] = {
 #define RBUF_ERR_DESC(name, desc) desc,
-	RBUF_ERR_TABLE(RBUF_ERR_DESC)
+    RBUF_ERR_TABLE(RBUF_ERR_DESC)
 #undef RBUF_ERR_DESC
 };
 

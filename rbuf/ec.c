@@ -3,20 +3,36 @@
  * Event counts and sleeping. The protocol is in rbuf_shm.h ("Sleeping"):
  *
  *   consumer                              producer
- *   sleep_seq++            (store)        prod = new    (store, release)
- *   fence(seq_cst)                        fence(seq_cst)
+ *   sleep_seq = s + 1     (store)         prod = new   (store)
+ *   full barrier                          barrier B
  *   read prod: still empty? -> wait       read sleep_seq: new? -> kick
  *
- * The two fences make this a store-buffering pair: at least one side sees
- * the other's store, so either the consumer finds the record and does not
- * sleep, or the producer finds the announcement and kicks. Spurious kicks
- * are harmless: the consumer always re-checks the ring after waking.
+ * This is a store-buffering pair: it is correct when at least one side sees
+ * the other's store, which needs a full barrier on both sides. The consumer
+ * sleeps rarely and the producer puts all the time, so the cost is moved to
+ * the consumer (an asymmetric fence): every process that uses a channel
+ * registers for membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), the consumer
+ * calls it after its own fence, which runs a full barrier on every CPU that
+ * runs a registered process, and the producer's barrier B is then only a
+ * compiler barrier. Where membarrier is unavailable, B is a locked exchange
+ * (ring.c) and the consumer's call is skipped.
+ *
+ * A peer that does not register (a hostile application, say) can only make
+ * its own wake-ups late. If the consumer's membarrier call fails, it never
+ * sleeps longer than RBUF_FALLBACK_SLEEP_MS at a time.
+ *
+ * Spurious kicks are harmless: the consumer always re-checks the ring after
+ * waking.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rbuf/rbuf_priv.h"
 
@@ -24,14 +40,47 @@
  * us in the loop. */
 #define DRAIN_MAX 64
 
+/* Longest sleep in one poll() when the asymmetric fence failed. */
+#define RBUF_FALLBACK_SLEEP_MS 1
+
+/* Process-wide: 0 not tried, 1 registered, -1 unavailable. */
+static _Atomic int membarrier_state;
+
+static long
+membarrier(int cmd)
+{
+	return syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+bool
+rbuf__membarrier_register(void)
+{
+	int st = atomic_load_explicit(&membarrier_state, memory_order_relaxed);
+
+	if (st == 0) {
+		/* The environment can force the fallback, so tests cover it. */
+		long q =
+		    getenv("SLUICE_RBUF_NO_MEMBARRIER") ? -1 : membarrier(MEMBARRIER_CMD_QUERY);
+
+		st = q >= 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+			     membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0
+			 ? 1
+			 : -1;
+		atomic_store_explicit(&membarrier_state, st, memory_order_relaxed);
+	}
+	return st == 1;
+}
+
+/* Whether the last fence of this thread reached every producer. */
+static __thread bool fence_failed;
+
 void
 rbuf__kick_if_sleeping(struct rbuf_chan *ch)
 {
 	struct rbuf_ring_view *v = &ch->out;
 	uint32_t seq;
 
-	/* Pairs with the fence in rbuf_ec_prepare(). */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* After barrier B in put() (ring.c); pairs with rbuf_ec_prepare(). */
 	seq = atomic_load_explicit(&v->shm->sleep_seq, memory_order_relaxed);
 	if (likely(seq == v->woken_seq))
 		return;
@@ -53,8 +102,11 @@ rbuf_ec_prepare(struct rbuf_chan *ch)
 		return false;
 	v->sleep_seq++;
 	atomic_store_explicit(&v->shm->sleep_seq, v->sleep_seq, memory_order_relaxed);
-	/* Pairs with the fence in rbuf__kick_if_sleeping(). */
+	/* Our full barrier, then the producer's (see the top of this file). */
 	atomic_thread_fence(memory_order_seq_cst);
+	fence_failed = false;
+	if (ch->asym_fence && membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) < 0)
+		fence_failed = true;
 	ch->st.sleeps++;
 	return rbuf_avail(ch) == 0;
 }
@@ -107,6 +159,8 @@ rbuf_ec_await(struct rbuf_chan *ch, int timeout_ms)
 
 			left = d > 0 ? (int)d : 0;
 		}
+		if (fence_failed && (left < 0 || left > RBUF_FALLBACK_SLEEP_MS))
+			left = RBUF_FALLBACK_SLEEP_MS;
 		r = poll(&p, 1, left);
 		if (r < 0)
 			return -errno;

@@ -89,12 +89,12 @@ struct rbuf_iorec {
  * RPC that carried the fds) and the attach refuses a mismatch.
  */
 struct rbuf_chan_cfg {
-	enum rbuf_mode mode;  /* required: RBUF_MODE_TMM or RBUF_MODE_RMM */
-	uint32_t n_recs;      /* slots per ring, power of two; 256 */
-	uint32_t max_pieces;  /* 1, 3, 7 or 15; 1 */
-	uint32_t align;	      /* piece offset alignment, power of two; 8 */
-	uint64_t data_size;   /* bytes, at most 4 GiB; n_recs * 2048 */
-	const char *name;     /* memfd name for /proc/PID/fd; "rbuf" */
+	enum rbuf_mode mode; /* required: RBUF_MODE_TMM or RBUF_MODE_RMM */
+	uint32_t n_recs;     /* slots per ring, power of two; 256 */
+	uint32_t max_pieces; /* 1, 3, 7 or 15; 1 */
+	uint32_t align;	     /* piece offset alignment, power of two; 8 */
+	uint64_t data_size;  /* bytes, at most 4 GiB; n_recs * 2048 */
+	const char *name;    /* memfd name for /proc/PID/fd; "rbuf" */
 };
 
 /*
@@ -103,25 +103,25 @@ struct rbuf_chan_cfg {
  * ends (see rbuf_chan_fds()).
  */
 struct rbuf_chan_fds {
-	int ctrl;      /* control area memfd (sealed) */
-	int data;      /* data area memfd (sealed) */
-	int wait;      /* readable when the ring this side consumes has work */
-	int kick;      /* written to wake the peer */
+	int ctrl; /* control area memfd (sealed) */
+	int data; /* data area memfd (sealed) */
+	int wait; /* readable when the ring this side consumes has work */
+	int kick; /* written to wake the peer */
 };
 
 /* Errors found in what the peer wrote; one counter each. */
-#define RBUF_ERR_TABLE(_)                                                                          \
-	_(BAD_INDEX, "peer's event count is more than a ring away")                               \
-	_(BAD_NPIECES, "iorec piece count is zero or above the maximum")                          \
-	_(BAD_ALIGN, "piece offset is not aligned")                                               \
-	_(BAD_RANGE, "piece lies outside the data area")                                          \
+#define RBUF_ERR_TABLE(_)                                                \
+	_(BAD_INDEX, "peer's event count is more than a ring away")      \
+	_(BAD_NPIECES, "iorec piece count is zero or above the maximum") \
+	_(BAD_ALIGN, "piece offset is not aligned")                      \
+	_(BAD_RANGE, "piece lies outside the data area")                 \
 	_(BAD_LEN, "piece length is zero")
 
 enum rbuf_err {
 #define RBUF_ERR_ENUM(name, desc) RBUF_ERR_##name,
 	RBUF_ERR_TABLE(RBUF_ERR_ENUM)
 #undef RBUF_ERR_ENUM
-	RBUF_ERR_MAX
+	    RBUF_ERR_MAX
 };
 
 /* Counters of one handle; kept privately, never in shared memory. */
@@ -185,8 +185,8 @@ void rbuf_chan_peer_fds_close(struct rbuf_chan *ch);
  * The data area is mapped read-write for the sender, read-only for the
  * receiver.
  */
-struct rbuf_chan *rbuf_chan_attach(const struct rbuf_chan_cfg *expect, enum rbuf_side side,
-    const struct rbuf_chan_fds *fds);
+struct rbuf_chan *rbuf_chan_attach(
+    const struct rbuf_chan_cfg *expect, enum rbuf_side side, const struct rbuf_chan_fds *fds);
 
 /* Unmap and close everything the handle owns. NULL is ignored. */
 void rbuf_chan_destroy(struct rbuf_chan *ch);

@@ -31,14 +31,16 @@ struct rbuf_chan {
 	uint32_t max_pieces;
 	uint32_t align;
 	uint32_t slot_size;
+	uint32_t slot_shift; /* log2(slot_size) */
+	bool asym_fence;     /* this process is registered for membarrier */
 	uint64_t data_size;
 	size_t ctrl_size;
 
 	struct rbuf_ring_view out; /* the ring this side produces */
 	struct rbuf_ring_view in;  /* the ring this side consumes */
 
-	uint8_t *data;	/* data area mapping */
-	uint8_t *ctrl;	/* control area mapping */
+	uint8_t *data;	 /* data area mapping */
+	uint8_t *ctrl;	 /* control area mapping */
 	size_t data_map; /* bytes reserved, guard page included */
 	size_t ctrl_map;
 
@@ -54,10 +56,28 @@ struct rbuf_chan {
 
 /* validate.c */
 int rbuf__check_geometry(const struct rbuf_chan_cfg *in, struct rbuf_chan_cfg *out);
-int rbuf__check_iorec(const struct rbuf_chan *ch, const struct rbuf_iorec *r);
+
+/*
+ * Check one piece copied out of shared memory: aligned, not empty, inside
+ * the data area (in 64 bits, so off + len cannot wrap). Returns 0 or the
+ * RBUF_ERR_* + 1 of the problem. Inline: it runs once per record.
+ */
+static inline int
+rbuf__check_piece(const struct rbuf_chan *ch, const struct rbuf_shm_piece *p)
+{
+	if (likely(!(p->off & (ch->align - 1)) && p->len != 0 &&
+		   (uint64_t)p->off + p->len <= ch->data_size))
+		return 0;
+	if (p->off & (ch->align - 1))
+		return RBUF_ERR_BAD_ALIGN + 1;
+	if (p->len == 0)
+		return RBUF_ERR_BAD_LEN + 1;
+	return RBUF_ERR_BAD_RANGE + 1;
+}
 
 /* ec.c */
 void rbuf__kick_if_sleeping(struct rbuf_chan *ch);
+bool rbuf__membarrier_register(void);
 
 /* chan.c */
 void rbuf__set_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -19,13 +19,13 @@
  *     | struct rbuf_shm_hdr     |  geometry, written once by the creator
  *     +-------------------------+  RBUF_SHM_RING_OFF(0)
  *     | ring FULL  (P -> C)     |  records that hold data
- *     |   prod line  (P writes) |
- *     |   cons line  (C writes) |
+ *     |   prod line  (P writes) |  + one line of padding
+ *     |   cons line  (C writes) |  + one line of padding
  *     |   n_recs slots          |
  *     +-------------------------+  RBUF_SHM_RING_OFF(1)
  *     | ring EMPTY (C -> P)     |  records whose data has been used
- *     |   prod line  (C writes) |
- *     |   cons line  (P writes) |
+ *     |   prod line  (C writes) |  + one line of padding
+ *     |   cons line  (P writes) |  + one line of padding
  *     |   n_recs slots          |
  *     +-------------------------+  rbuf_shm_ctrl_size()
  *
@@ -41,16 +41,17 @@
  * Event counts: each ring has a producer count `prod` and a consumer count
  * `cons`. They run freely (wrapping at 2^32) and are masked with n_recs - 1
  * to index the slots. Records [cons, prod) are ready for the consumer; the
- * producer may fill prod - cons < n_recs more. Each count sits alone on its
- * own cache line, so the two sides never write the same line.
+ * producer may fill n_recs - (prod - cons) more. Each count sits alone on
+ * its own cache line, so the two sides never write the same line.
  *
  * Sleeping: a consumer that finds its ring empty and wants to block bumps
  * its ring's `sleep_seq` (on its own cons line), re-reads `prod`, and only
- * then waits on the ring's eventfd. A producer, after publishing `prod`,
- * reads `sleep_seq` and writes the eventfd once per new value. Both sides
- * order their store before their load with a sequentially consistent fence,
- * so at least one of them sees the other: no wake-up is lost, and no syscall
- * is made while the consumer is awake.
+ * then waits on its wake socket. A producer, after publishing `prod`, reads
+ * `sleep_seq` and sends one wake-up per new value. Each side's store must be
+ * ordered before its load by a full barrier, so that at least one of them
+ * sees the other: no wake-up is lost, and no system call is made while the
+ * consumer is awake. The producer's barrier is made by the consumer, with
+ * membarrier(2), when the system has it (rbuf/ec.c explains why).
  *
  * Who writes what (marked on every field below):
  *   (c)  the creator, once, before handing the fds over; read-only after.
@@ -122,15 +123,17 @@ struct rbuf_shm_hdr {
 
 /*
  * The indices of one ring. The slots follow at RBUF_SHM_SLOTS_OFF.
- * prod and cons are on separate cache lines: only the producer writes the
- * first, only the consumer the second.
+ * prod and cons are two cache lines apart, and the slots start two lines
+ * after cons: only the producer writes the first line, only the consumer the
+ * third, and the adjacent-line prefetcher of x86 cores (which fetches lines
+ * in 128-byte pairs) does not make them share a pair.
  */
 struct rbuf_shm_ring {
 	alignas(RBUF_SHM_LINE) _Atomic uint32_t prod; /* (p) event count */
-	uint8_t pad_prod[RBUF_SHM_LINE - sizeof(uint32_t)];
+	uint8_t pad_prod[2 * RBUF_SHM_LINE - sizeof(uint32_t)];
 	alignas(RBUF_SHM_LINE) _Atomic uint32_t cons; /* (k) event count */
 	_Atomic uint32_t sleep_seq;		      /* (k) bumped before it sleeps */
-	uint8_t pad_cons[RBUF_SHM_LINE - 2 * sizeof(uint32_t)];
+	uint8_t pad_cons[2 * RBUF_SHM_LINE - 2 * sizeof(uint32_t)];
 };
 
 #define RBUF_SHM_SLOTS_OFF sizeof(struct rbuf_shm_ring)
@@ -141,16 +144,17 @@ _Static_assert(sizeof(struct rbuf_shm_iorec_hdr) == 8, "iorec header is 8 bytes"
 _Static_assert(sizeof(struct rbuf_shm_hdr) == RBUF_SHM_LINE, "header is one line");
 _Static_assert(offsetof(struct rbuf_shm_hdr, data_size) == 24, "hdr layout");
 _Static_assert(offsetof(struct rbuf_shm_ring, prod) == 0, "prod on line 0");
-_Static_assert(offsetof(struct rbuf_shm_ring, cons) == RBUF_SHM_LINE, "cons on line 1");
-_Static_assert(offsetof(struct rbuf_shm_ring, sleep_seq) == RBUF_SHM_LINE + 4, "sleep_seq");
-_Static_assert(sizeof(struct rbuf_shm_ring) == 2 * RBUF_SHM_LINE, "ring indices are two lines");
+_Static_assert(offsetof(struct rbuf_shm_ring, cons) == 2 * RBUF_SHM_LINE, "cons on line 2");
+_Static_assert(offsetof(struct rbuf_shm_ring, sleep_seq) == 2 * RBUF_SHM_LINE + 4, "sleep_seq");
+_Static_assert(sizeof(struct rbuf_shm_ring) == 4 * RBUF_SHM_LINE, "ring indices take 4 lines");
 _Static_assert(sizeof(_Atomic uint32_t) == 4, "atomic u32 is plain u32 in memory");
 
 /* Size of one slot for a given max_pieces. */
 static inline size_t
 rbuf_shm_slot_size(uint32_t max_pieces)
 {
-	return sizeof(struct rbuf_shm_iorec_hdr) + (size_t)max_pieces * sizeof(struct rbuf_shm_piece);
+	return sizeof(struct rbuf_shm_iorec_hdr) +
+	       (size_t)max_pieces * sizeof(struct rbuf_shm_piece);
 }
 
 /* Bytes taken by one ring: its indices and its slots, rounded to a line. */

@@ -47,39 +47,14 @@ rbuf__check_geometry(const struct rbuf_chan_cfg *in, struct rbuf_chan_cfg *out)
 		return -EINVAL;
 	}
 	if (!is_pow2(out->align) || out->align > RBUF_MAX_ALIGN) {
-		rbuf__set_errmsg("align %u is not a power of two up to %u", out->align,
-		    RBUF_MAX_ALIGN);
+		rbuf__set_errmsg(
+		    "align %u is not a power of two up to %u", out->align, RBUF_MAX_ALIGN);
 		return -EINVAL;
 	}
 	if (out->data_size > RBUF_MAX_DATA) {
-		rbuf__set_errmsg("data_size %llu is above 4 GiB",
-		    (unsigned long long)out->data_size);
+		rbuf__set_errmsg(
+		    "data_size %llu is above 4 GiB", (unsigned long long)out->data_size);
 		return -EINVAL;
-	}
-	return 0;
-}
-
-/*
- * Check one record that was copied out of shared memory. Returns 0, or the
- * RBUF_ERR_* + 1 of the first problem found. Arithmetic is done in 64 bits,
- * so off + len cannot wrap.
- */
-int
-rbuf__check_iorec(const struct rbuf_chan *ch, const struct rbuf_iorec *r)
-{
-	unsigned n = r->n_pieces;
-
-	if (unlikely(n == 0 || n > ch->max_pieces))
-		return RBUF_ERR_BAD_NPIECES + 1;
-	for (unsigned i = 0; i < n; i++) {
-		const struct rbuf_shm_piece *p = &r->piece[i];
-
-		if (unlikely(p->off & (ch->align - 1)))
-			return RBUF_ERR_BAD_ALIGN + 1;
-		if (unlikely(p->len == 0))
-			return RBUF_ERR_BAD_LEN + 1;
-		if (unlikely((uint64_t)p->off + p->len > ch->data_size))
-			return RBUF_ERR_BAD_RANGE + 1;
 	}
 	return 0;
 }

@@ -23,8 +23,8 @@ struct chan_pair {
 static inline int
 chan_pair_open(struct chan_pair *p, const struct rbuf_chan_cfg *cfg, enum rbuf_side creator_side)
 {
-	enum rbuf_side other = creator_side == RBUF_SIDE_SENDER ? RBUF_SIDE_RECEIVER
-								: RBUF_SIDE_SENDER;
+	enum rbuf_side other =
+	    creator_side == RBUF_SIDE_SENDER ? RBUF_SIDE_RECEIVER : RBUF_SIDE_SENDER;
 	struct rbuf_chan_fds fds;
 
 	memset(p, 0, sizeof(*p));

@@ -260,17 +260,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_fds_attach),
-		cmocka_unit_test(test_unsealed_memfd_is_refused),
-		cmocka_unit_test(test_growable_memfd_is_refused),
-		cmocka_unit_test(test_shrinkable_memfd_is_refused),
-		cmocka_unit_test(test_memfd_whose_seals_are_not_sealed_is_refused),
-		cmocka_unit_test(test_memfd_of_the_wrong_size_is_refused),
-		cmocka_unit_test(test_something_that_is_not_a_memfd_is_refused),
-		cmocka_unit_test(test_a_sealed_data_area_cannot_be_shrunk_or_grown),
-		cmocka_unit_test(test_wake_descriptors_must_be_seqpacket_sockets),
-		cmocka_unit_test(test_header_that_disagrees_with_the_rpc_is_refused),
-		cmocka_unit_test(test_receiver_maps_the_data_area_read_only),
+	    cmocka_unit_test(test_good_fds_attach),
+	    cmocka_unit_test(test_unsealed_memfd_is_refused),
+	    cmocka_unit_test(test_growable_memfd_is_refused),
+	    cmocka_unit_test(test_shrinkable_memfd_is_refused),
+	    cmocka_unit_test(test_memfd_whose_seals_are_not_sealed_is_refused),
+	    cmocka_unit_test(test_memfd_of_the_wrong_size_is_refused),
+	    cmocka_unit_test(test_something_that_is_not_a_memfd_is_refused),
+	    cmocka_unit_test(test_a_sealed_data_area_cannot_be_shrunk_or_grown),
+	    cmocka_unit_test(test_wake_descriptors_must_be_seqpacket_sockets),
+	    cmocka_unit_test(test_header_that_disagrees_with_the_rpc_is_refused),
+	    cmocka_unit_test(test_receiver_maps_the_data_area_read_only),
 	};
 
 	return cmocka_run_group_tests_name("rbuf_attach", tests, setup, teardown);

@@ -118,8 +118,8 @@ test_put_burst_wraps_at_ring_end_and_at_two_to_the_32(void **state)
 	assert_non_null(owner);
 	ctrl = rbuf__ctrl_base(owner, &ctrl_size);
 	for (int id = 0; id < 2; id++) {
-		ring = (struct rbuf_shm_ring *)(void *)(ctrl +
-							 rbuf_shm_ring_off(8, 1, (enum rbuf_ring_id)id));
+		ring = (struct rbuf_shm_ring *)(void *)(ctrl + rbuf_shm_ring_off(
+								   8, 1, (enum rbuf_ring_id)id));
 		atomic_store(&ring->prod, UINT32_MAX - 20);
 		atomic_store(&ring->cons, UINT32_MAX - 20);
 	}
@@ -248,8 +248,8 @@ test_multi_piece_records_keep_every_piece(void **state)
 	assert_int_equal(rbuf_get_burst(p.rcv, out, 3), 3);
 	for (unsigned i = 0; i < 3; i++) {
 		assert_int_equal(out[i].n_pieces, in[i].n_pieces);
-		assert_memory_equal(out[i].piece, in[i].piece,
-		    in[i].n_pieces * sizeof(struct rbuf_shm_piece));
+		assert_memory_equal(
+		    out[i].piece, in[i].piece, in[i].n_pieces * sizeof(struct rbuf_shm_piece));
 	}
 	chan_pair_close(&p);
 }
@@ -427,13 +427,13 @@ static void
 test_bad_geometry_is_refused_with_a_reason(void **state)
 {
 	static const struct rbuf_chan_cfg bad[] = {
-		{.mode = 0},
-		{.mode = RBUF_MODE_TMM, .n_recs = 100},
-		{.mode = RBUF_MODE_TMM, .n_recs = 1u << 20},
-		{.mode = RBUF_MODE_TMM, .max_pieces = 2},
-		{.mode = RBUF_MODE_TMM, .max_pieces = 31},
-		{.mode = RBUF_MODE_TMM, .align = 12},
-		{.mode = RBUF_MODE_TMM, .data_size = 1ull << 33},
+	    {.mode = 0},
+	    {.mode = RBUF_MODE_TMM, .n_recs = 100},
+	    {.mode = RBUF_MODE_TMM, .n_recs = 1u << 20},
+	    {.mode = RBUF_MODE_TMM, .max_pieces = 2},
+	    {.mode = RBUF_MODE_TMM, .max_pieces = 31},
+	    {.mode = RBUF_MODE_TMM, .align = 12},
+	    {.mode = RBUF_MODE_TMM, .data_size = 1ull << 33},
 	};
 	(void)state;
 
@@ -451,21 +451,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_put_then_get_returns_the_same_records),
-		cmocka_unit_test(test_empty_ring_gets_nothing_and_full_ring_takes_nothing),
-		cmocka_unit_test(test_bulk_moves_all_or_nothing_while_burst_moves_what_it_can),
-		cmocka_unit_test(test_put_burst_wraps_at_ring_end_and_at_two_to_the_32),
-		cmocka_unit_test(test_tmm_sender_gets_its_buffers_back_with_flags),
-		cmocka_unit_test(test_rmm_receiver_posts_empty_buffers_and_sender_fills_them),
-		cmocka_unit_test(test_multi_piece_records_keep_every_piece),
-		cmocka_unit_test(test_put_stops_before_a_record_that_does_not_fit_the_channel),
-		cmocka_unit_test(test_blocked_receiver_wakes_when_a_record_arrives),
-		cmocka_unit_test(test_no_wakeup_is_sent_while_the_peer_is_awake),
-		cmocka_unit_test(test_prepare_refuses_to_sleep_when_records_are_ready),
-		cmocka_unit_test(test_await_times_out_when_nothing_comes),
-		cmocka_unit_test(test_wait_fd_works_in_an_epoll_loop),
-		cmocka_unit_test(test_await_reports_a_peer_that_went_away),
-		cmocka_unit_test(test_bad_geometry_is_refused_with_a_reason),
+	    cmocka_unit_test(test_put_then_get_returns_the_same_records),
+	    cmocka_unit_test(test_empty_ring_gets_nothing_and_full_ring_takes_nothing),
+	    cmocka_unit_test(test_bulk_moves_all_or_nothing_while_burst_moves_what_it_can),
+	    cmocka_unit_test(test_put_burst_wraps_at_ring_end_and_at_two_to_the_32),
+	    cmocka_unit_test(test_tmm_sender_gets_its_buffers_back_with_flags),
+	    cmocka_unit_test(test_rmm_receiver_posts_empty_buffers_and_sender_fills_them),
+	    cmocka_unit_test(test_multi_piece_records_keep_every_piece),
+	    cmocka_unit_test(test_put_stops_before_a_record_that_does_not_fit_the_channel),
+	    cmocka_unit_test(test_blocked_receiver_wakes_when_a_record_arrives),
+	    cmocka_unit_test(test_no_wakeup_is_sent_while_the_peer_is_awake),
+	    cmocka_unit_test(test_prepare_refuses_to_sleep_when_records_are_ready),
+	    cmocka_unit_test(test_await_times_out_when_nothing_comes),
+	    cmocka_unit_test(test_wait_fd_works_in_an_epoll_loop),
+	    cmocka_unit_test(test_await_reports_a_peer_that_went_away),
+	    cmocka_unit_test(test_bad_geometry_is_refused_with_a_reason),
 	};
 
 	return cmocka_run_group_tests_name("rbuf_chan", tests, NULL, NULL);

@@ -167,7 +167,7 @@ idle(struct rbuf_chan *ch, unsigned *spins)
 	}
 	rc = rbuf_ec_await(ch, 5000);
 	if (rc == 0)
-		return -ETIMEDOUT; /* a lost wake-up, or a stuck peer */
+		return -ETIMEDOUT;		/* a lost wake-up, or a stuck peer */
 	return rc < 0 && rc != -EINTR ? rc : 0; /* -EPIPE: the peer died early */
 }
 
@@ -202,8 +202,8 @@ run_sender(struct rbuf_chan *ch)
 			}
 		} else {
 			/* Empty buffers come on EMPTY; fill and return them. */
-			n = rbuf_get_burst(ch, r, (unsigned)(n_records - seq < BURST ? n_records - seq
-										      : BURST));
+			n = rbuf_get_burst(
+			    ch, r, (unsigned)(n_records - seq < BURST ? n_records - seq : BURST));
 			for (unsigned i = 0; i < n; i++) {
 				uint32_t off = r[i].piece[0].off;
 
@@ -291,14 +291,14 @@ run_side(struct rbuf_chan *ch, enum rbuf_side side)
 }
 
 static void
-test_ten_million_records_arrive_in_order_and_intact(void **state)
+test_every_record_arrives_in_order_and_intact(void **state)
 {
 	struct rbuf_chan_cfg cfg = {
-		.mode = mode,
-		.n_recs = N_RECS,
-		.max_pieces = 3,
-		.align = 8,
-		.data_size = N_BUFS * BUF_SIZE,
+	    .mode = mode,
+	    .n_recs = N_RECS,
+	    .max_pieces = 3,
+	    .align = 8,
+	    .data_size = N_BUFS * BUF_SIZE,
 	};
 	enum rbuf_side master = mode == RBUF_MODE_TMM ? RBUF_SIDE_SENDER : RBUF_SIDE_RECEIVER;
 	enum rbuf_side slave = master == RBUF_SIDE_SENDER ? RBUF_SIDE_RECEIVER : RBUF_SIDE_SENDER;
@@ -342,9 +342,9 @@ test_ten_million_records_arrive_in_order_and_intact(void **state)
 	print_message("  %s/%s: %llu records in %.2f s (%.2f M/s); master: put %llu got %llu "
 		      "dropped %llu sleeps %llu kicks %llu\n",
 	    mode_name(), blocking ? "block" : "poll", (unsigned long long)n_records, secs,
-	    (double)n_records / secs / 1e6, (unsigned long long)st.put,
-	    (unsigned long long)st.got, (unsigned long long)st.dropped,
-	    (unsigned long long)st.sleeps, (unsigned long long)st.kicks);
+	    (double)n_records / secs / 1e6, (unsigned long long)st.put, (unsigned long long)st.got,
+	    (unsigned long long)st.dropped, (unsigned long long)st.sleeps,
+	    (unsigned long long)st.kicks);
 	assert_int_equal(st.dropped, 0);
 	if (blocking)
 		assert_true(st.sleeps > 0);
@@ -355,7 +355,7 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ten_million_records_arrive_in_order_and_intact),
+	    cmocka_unit_test(test_every_record_arrives_in_order_and_intact),
 	};
 	char group[64];
 

@@ -41,11 +41,11 @@
 #define SEED	   0x5eed5eedcafef00dull
 
 static const struct rbuf_chan_cfg cfg = {
-	.mode = RBUF_MODE_TMM,
-	.n_recs = N_RECS,
-	.max_pieces = MAX_PIECES,
-	.align = ALIGN,
-	.data_size = DATA_SIZE,
+    .mode = RBUF_MODE_TMM,
+    .n_recs = N_RECS,
+    .max_pieces = MAX_PIECES,
+    .align = ALIGN,
+    .data_size = DATA_SIZE,
 };
 
 /* The attacker's raw view of one ring, through its own mapping. */
@@ -78,7 +78,7 @@ world_open(struct world *w)
 	assert_non_null(w->victim);
 	w->ctrl = rbuf__ctrl_base(w->attacker, &w->ctrl_size);
 	w->full.r = (struct rbuf_shm_ring *)(void *)(w->ctrl + rbuf_shm_ring_off(N_RECS, MAX_PIECES,
-								    RBUF_RING_FULL));
+								   RBUF_RING_FULL));
 	w->full.slots = (uint8_t *)w->full.r + RBUF_SHM_SLOTS_OFF;
 	w->empty = (struct rbuf_shm_ring *)(void *)(w->ctrl + rbuf_shm_ring_off(N_RECS, MAX_PIECES,
 								  RBUF_RING_EMPTY));
@@ -148,16 +148,16 @@ enum kind {
 };
 
 static const enum rbuf_err kind_err[K_MAX] = {
-	[K_ZERO_PIECES] = RBUF_ERR_BAD_NPIECES,
-	[K_TOO_MANY_PIECES] = RBUF_ERR_BAD_NPIECES,
-	[K_HUGE_PIECES] = RBUF_ERR_BAD_NPIECES,
-	[K_UNALIGNED] = RBUF_ERR_BAD_ALIGN,
-	[K_ZERO_LEN] = RBUF_ERR_BAD_LEN,
-	[K_OFF_PAST_END] = RBUF_ERR_BAD_RANGE,
-	[K_LEN_PAST_END] = RBUF_ERR_BAD_RANGE,
-	[K_WRAPS_32_BITS] = RBUF_ERR_BAD_RANGE,
-	[K_LEN_ALL_ONES] = RBUF_ERR_BAD_RANGE,
-	[K_BAD_MIDDLE_PIECE] = RBUF_ERR_BAD_RANGE,
+    [K_ZERO_PIECES] = RBUF_ERR_BAD_NPIECES,
+    [K_TOO_MANY_PIECES] = RBUF_ERR_BAD_NPIECES,
+    [K_HUGE_PIECES] = RBUF_ERR_BAD_NPIECES,
+    [K_UNALIGNED] = RBUF_ERR_BAD_ALIGN,
+    [K_ZERO_LEN] = RBUF_ERR_BAD_LEN,
+    [K_OFF_PAST_END] = RBUF_ERR_BAD_RANGE,
+    [K_LEN_PAST_END] = RBUF_ERR_BAD_RANGE,
+    [K_WRAPS_32_BITS] = RBUF_ERR_BAD_RANGE,
+    [K_LEN_ALL_ONES] = RBUF_ERR_BAD_RANGE,
+    [K_BAD_MIDDLE_PIECE] = RBUF_ERR_BAD_RANGE,
 };
 
 static struct rbuf_iorec
@@ -175,7 +175,8 @@ make_record(enum kind k, uint32_t tag, uint64_t *rng)
 	case K_GOOD:
 		r.n_pieces = (uint16_t)(1 + rng_next(rng) % MAX_PIECES);
 		for (unsigned i = 1; i < r.n_pieces; i++) {
-			r.piece[i].off = (uint32_t)(rng_next(rng) % (DATA_SIZE / 2 / ALIGN)) * ALIGN;
+			r.piece[i].off =
+			    (uint32_t)(rng_next(rng) % (DATA_SIZE / 2 / ALIGN)) * ALIGN;
 			r.piece[i].len = 1 + (uint32_t)(rng_next(rng) % 2048);
 		}
 		break;
@@ -262,7 +263,8 @@ test_every_bad_iorec_is_dropped_and_counted_and_good_ones_flow(void **state)
 			/* 60% good, the rest spread over every kind of bad. */
 			uint64_t dice = rng_next(&rng) % 100;
 			enum kind k = dice < 60 ? K_GOOD : (enum kind)(1 + dice % (K_MAX - 1));
-			struct rbuf_iorec r = make_record(k, k == K_GOOD ? good_sent : 0xdead, &rng);
+			struct rbuf_iorec r =
+			    make_record(k, k == K_GOOD ? good_sent : 0xdead, &rng);
 
 			if (k == K_GOOD)
 				good_sent++;
@@ -281,8 +283,8 @@ test_every_bad_iorec_is_dropped_and_counted_and_good_ones_flow(void **state)
 	for (int e = 0; e < RBUF_ERR_MAX; e++)
 		assert_int_equal(st.err[e], expect[e]);
 	assert_true(expect[RBUF_ERR_BAD_NPIECES] > 10000 && expect[RBUF_ERR_BAD_RANGE] > 10000);
-	print_message("  %u records, %u good, sum %llu\n", total, good_sent,
-	    (unsigned long long)sum);
+	print_message(
+	    "  %u records, %u good, sum %llu\n", total, good_sent, (unsigned long long)sum);
 	world_close(&w);
 }
 
@@ -423,12 +425,13 @@ test_a_million_random_writes_never_break_the_victim(void **state)
 			break;
 		case 1:
 			/* A plausible prod: within or just beyond a ring. */
-			atomic_store(&w.full.r->prod,
-			    known_cons + (uint32_t)((x >> 32) % (2 * N_RECS + 2)));
+			atomic_store(
+			    &w.full.r->prod, known_cons + (uint32_t)((x >> 32) % (2 * N_RECS + 2)));
 			break;
 		case 2:
 		case 3:
-			off = (size_t)((x >> 16) % (N_RECS * rbuf_shm_slot_size(MAX_PIECES) / 4)) * 4;
+			off =
+			    (size_t)((x >> 16) % (N_RECS * rbuf_shm_slot_size(MAX_PIECES) / 4)) * 4;
 			memcpy(w.full.slots + off, &(uint32_t){(uint32_t)(x >> 40)}, 4);
 			break;
 		case 4:
@@ -523,14 +526,16 @@ mutator_main(void *arg)
 		/* Racy on purpose: this is the attacker rewriting slots while
 		 * the victim reads them. */
 		if (dice < 5) {
-			*(volatile uint32_t *)(void *)(m->w->full.slots + off) = (uint32_t)(x >> 32);
+			*(volatile uint32_t *)(void *)(m->w->full.slots + off) =
+			    (uint32_t)(x >> 32);
 		} else if (dice < 9) {
 			struct rbuf_iorec g = make_record(K_GOOD, 1, &rng);
 			size_t slot = (size_t)((x >> 20) % N_RECS) * rbuf_shm_slot_size(MAX_PIECES);
 
 			memcpy(m->w->full.slots + slot, &g, rbuf_shm_slot_size(MAX_PIECES));
 		} else {
-			uint32_t c = atomic_load_explicit(&m->w->full.r->cons, memory_order_relaxed);
+			uint32_t c =
+			    atomic_load_explicit(&m->w->full.r->cons, memory_order_relaxed);
 
 			atomic_store_explicit(&m->w->full.r->prod, c + (uint32_t)((x >> 32) % 300),
 			    memory_order_release);
@@ -563,7 +568,8 @@ test_slots_rewritten_during_the_check_cannot_escape_it(void **state)
 	}
 	atomic_store(&m.stop, true);
 	assert_int_equal(pthread_join(t, NULL), 0);
-	print_message("  %llu concurrent writes, %llu records handed out (all in bounds, sum %llu)\n",
+	print_message(
+	    "  %llu concurrent writes, %llu records handed out (all in bounds, sum %llu)\n",
 	    (unsigned long long)m.writes, (unsigned long long)handed, (unsigned long long)sum);
 	world_close(&w);
 }
@@ -572,10 +578,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_bad_iorec_is_dropped_and_counted_and_good_ones_flow),
-		cmocka_unit_test(test_event_counts_beyond_the_ring_are_refused_both_ways),
-		cmocka_unit_test(test_a_million_random_writes_never_break_the_victim),
-		cmocka_unit_test(test_slots_rewritten_during_the_check_cannot_escape_it),
+	    cmocka_unit_test(test_every_bad_iorec_is_dropped_and_counted_and_good_ones_flow),
+	    cmocka_unit_test(test_event_counts_beyond_the_ring_are_refused_both_ways),
+	    cmocka_unit_test(test_a_million_random_writes_never_break_the_victim),
+	    cmocka_unit_test(test_slots_rewritten_during_the_check_cannot_escape_it),
 	};
 
 	return cmocka_run_group_tests_name("rbuf_hostile", tests, NULL, NULL);
