@@ -327,6 +327,15 @@ rbuf_chan_peer_fds(const struct rbuf_chan *ch, struct rbuf_chan_fds *fds)
 }
 
 void
+rbuf_chan_fds(const struct rbuf_chan *ch, struct rbuf_chan_fds *fds)
+{
+	fds->ctrl = ch->ctrl_fd;
+	fds->data = ch->data_fd;
+	fds->wait = ch->wait_fd;
+	fds->kick = ch->kick_fd;
+}
+
+void
 rbuf_chan_peer_fds_close(struct rbuf_chan *ch)
 {
 	if (ch->peer_wait_fd >= 0)

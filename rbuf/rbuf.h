@@ -167,6 +167,13 @@ int rbuf_chan_peer_fds(const struct rbuf_chan *ch, struct rbuf_chan_fds *fds);
 void rbuf_chan_peer_fds_close(struct rbuf_chan *ch);
 
 /*
+ * rbuf_chan_fds - this handle's own descriptors (owned by the handle), e.g.
+ * to hand this side of the channel to another process, which attaches with
+ * the same side. Always succeeds.
+ */
+void rbuf_chan_fds(const struct rbuf_chan *ch, struct rbuf_chan_fds *fds);
+
+/*
  * rbuf_chan_attach - check and map a channel the peer created.
  * @expect: the geometry agreed out of band; zeros are defaults.
  * @side:   which end this handle is.
