@@ -9,10 +9,10 @@
 
 #include "common/wire/eth.h"
 
-#define ARP_HDR_LEN	  28
-#define ARP_HTYPE_ETHER	  1
-#define ARP_OP_REQUEST	  1
-#define ARP_OP_REPLY	  2
+#define ARP_HDR_LEN	28
+#define ARP_HTYPE_ETHER 1
+#define ARP_OP_REQUEST	1
+#define ARP_OP_REPLY	2
 
 struct arp_hdr {
 	uint16_t htype; /* ARP_HTYPE_ETHER */

@@ -19,7 +19,7 @@
 
 #define ETH_ADDR_LEN 6
 #define ETH_HDR_LEN  14
-#define ETH_MIN_LEN  60   /* smallest frame without FCS; shorter ones are padded */
+#define ETH_MIN_LEN  60	  /* smallest frame without FCS; shorter ones are padded */
 #define ETH_MTU	     1500 /* default IP MTU of an Ethernet link */
 
 /* Ethertypes (host order; compare with ntohs(type)). */

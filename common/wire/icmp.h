@@ -16,8 +16,8 @@
 #define ICMP_TIME_EXCEED  11
 
 /* Codes of ICMP_DEST_UNREACH. */
-#define ICMP_UNREACH_PORT	 3
-#define ICMP_UNREACH_NEEDFRAG	 4
+#define ICMP_UNREACH_PORT     3
+#define ICMP_UNREACH_NEEDFRAG 4
 
 struct icmp_hdr {
 	uint8_t type;

@@ -36,11 +36,11 @@
 #define IP4_PROTO_UDP  17
 
 /* frag_off, host order after ntohs(). */
-#define IP4_FLAG_RF	0x8000 /* reserved, must be zero */
-#define IP4_FLAG_DF	0x4000 /* don't fragment */
-#define IP4_FLAG_MF	0x2000 /* more fragments */
-#define IP4_OFF_MASK	0x1fff /* offset in units of 8 bytes */
-#define IP4_OFF_UNIT	8
+#define IP4_FLAG_RF  0x8000 /* reserved, must be zero */
+#define IP4_FLAG_DF  0x4000 /* don't fragment */
+#define IP4_FLAG_MF  0x2000 /* more fragments */
+#define IP4_OFF_MASK 0x1fff /* offset in units of 8 bytes */
+#define IP4_OFF_UNIT 8
 
 struct ip4_hdr {
 	uint8_t ver_ihl; /* version << 4 | IHL */

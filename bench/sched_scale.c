@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sched_scale: nanoseconds per scheduling decision of the Atropos scheduler
+ * (sch_dequeue + sch_charge + sch_flow_backlog) with 1, 100, 10,000 and
+ * 100,000 backlogged flows, beside a plain FIFO of flow ids (pop, count,
+ * push back) over the same flows in the same run. Target (DESIGN.md
+ * section 4): cost flat in the number of flows, at most 1.2x growth from 1
+ * to 100,000 flows.
+ *
+ * Set-up: a 10 Gbit/s link on a simulated clock (no sleeping), every flow
+ * saturating with 60-byte frames, guaranteed half the link in total (slices
+ * of 5 ms/N per 10 ms) with the extra flag set, so decisions mix the
+ * earliest-deadline path, period rollovers and the slack ring. Flows become
+ * backlogged in a shuffled order, so successive decisions touch flow
+ * records scattered through memory, as real flows would.
+ *
+ * Usage: sched_scale [--quick] [--out DIR]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench/bench_report.h"
+#include "common/compiler.h"
+#include "sched/sch.h"
+
+#define LINK_BPS  10000000000ull
+#define PERIOD_NS 10000000ull
+#define FRAME_LEN 60u
+#define ROUNDS	  3
+
+static const uint32_t counts[] = {1, 100, 10000, 100000};
+
+struct result {
+	double sched_ns;
+	double fifo_ns;
+	double slack_share;
+	uint64_t empty;
+};
+
+/* Keeps the FIFO loop's work observable. */
+static volatile uint64_t fifo_sink;
+
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Run @n decisions from *now; returns how many dequeues said -EAGAIN. */
+static uint64_t
+run_sched(struct sch *s, uint64_t *now, uint64_t n)
+{
+	uint64_t t = *now, empty = 0;
+
+	for (uint64_t i = 0; i < n;) {
+		uint32_t flow;
+		uint64_t next;
+
+		if (unlikely(sch_dequeue(s, t, &flow, &next) < 0)) {
+			t = next;
+			empty++;
+			continue;
+		}
+		sch_charge(s, flow, FRAME_LEN, t);
+		sch_flow_backlog(s, flow, FRAME_LEN, t);
+		t = next;
+		i++;
+	}
+	*now = t;
+	return empty;
+}
+
+static int
+bench_sched(uint32_t nflows, uint64_t decisions, struct result *r)
+{
+	struct sch_cfg cfg = {.link_bps = LINK_BPS, .max_flows = nflows};
+	struct sch_qos q = {
+	    .period_ns = PERIOD_NS, .slice_ns = PERIOD_NS / 2 / nflows, .extra = true};
+	struct sch_stats st0, st1;
+	uint32_t *order;
+	uint64_t now = 1000000, rng = 0x2545f4914f6cdd1dull, best = UINT64_MAX;
+	struct sch *s = sch_create(&cfg);
+
+	if (!s)
+		return -errno;
+	order = malloc(sizeof(*order) * nflows);
+	if (!order) {
+		sch_destroy(s);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < nflows; i++) {
+		if (sch_flow_add(s, i, &q) < 0)
+			abort();
+		order[i] = i;
+	}
+	for (uint32_t i = nflows; i > 1; i--) {
+		uint32_t j = (uint32_t)(xorshift(&rng) % i);
+		uint32_t t = order[i - 1];
+
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+	for (uint32_t i = 0; i < nflows; i++)
+		sch_flow_backlog(s, order[i], FRAME_LEN, now);
+	free(order);
+
+	/* Warm up over two periods, so every flow has rolled over at least once. */
+	run_sched(s, &now, 2 * PERIOD_NS / sch_wire_ns(LINK_BPS, FRAME_LEN));
+	sch_stats(s, &st0);
+	r->empty = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		uint64_t t0 = bench_now_ns();
+
+		r->empty += run_sched(s, &now, decisions);
+		uint64_t dt = bench_now_ns() - t0;
+
+		best = dt < best ? dt : best;
+	}
+	sch_stats(s, &st1);
+	r->sched_ns = (double)best / (double)decisions;
+	r->slack_share = (double)(st1.slack_decisions - st0.slack_decisions) /
+			 (double)(st1.decisions - st0.decisions);
+	sch_destroy(s);
+	return 0;
+}
+
+/* The anchor: a ring of flow ids; each decision pops one, counts, pushes it back. */
+static __attribute__((noinline)) uint64_t
+run_fifo(uint32_t *ring, uint32_t mask, uint64_t *bytes, uint64_t *frames, uint64_t *head,
+    uint64_t *tail, uint64_t n)
+{
+	uint64_t h = *head, t = *tail;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t flow = ring[h++ & mask];
+
+		bytes[flow] += FRAME_LEN;
+		frames[flow]++;
+		ring[t++ & mask] = flow;
+	}
+	*head = h;
+	*tail = t;
+	return bytes[ring[h & mask]];
+}
+
+static int
+bench_fifo(uint32_t nflows, uint64_t decisions, struct result *r)
+{
+	uint32_t size = 1;
+	uint64_t head = 0, tail = nflows, best = UINT64_MAX, rng = 0x2545f4914f6cdd1dull;
+	uint32_t *ring;
+	uint64_t *bytes, *frames;
+
+	while (size < nflows)
+		size <<= 1;
+	ring = malloc(sizeof(*ring) * size);
+	bytes = calloc(nflows, sizeof(*bytes));
+	frames = calloc(nflows, sizeof(*frames));
+	if (!ring || !bytes || !frames) {
+		free(ring);
+		free(bytes);
+		free(frames);
+		return -ENOMEM;
+	}
+	/* The same shuffled order as the scheduler's. */
+	for (uint32_t i = 0; i < nflows; i++)
+		ring[i] = i;
+	for (uint32_t i = nflows; i > 1; i--) {
+		uint32_t j = (uint32_t)(xorshift(&rng) % i);
+		uint32_t t = ring[i - 1];
+
+		ring[i - 1] = ring[j];
+		ring[j] = t;
+	}
+	fifo_sink = run_fifo(ring, size - 1, bytes, frames, &head, &tail, decisions / 4);
+	for (int round = 0; round < ROUNDS; round++) {
+		uint64_t t0 = bench_now_ns();
+
+		fifo_sink += run_fifo(ring, size - 1, bytes, frames, &head, &tail, decisions);
+		uint64_t dt = bench_now_ns() - t0;
+
+		best = dt < best ? dt : best;
+	}
+	r->fifo_ns = (double)best / (double)decisions;
+	free(ring);
+	free(bytes);
+	free(frames);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int quick = bench_quick(argc, argv);
+	uint64_t decisions = quick ? 300000 : 4000000;
+	struct result res[ARRAY_SIZE(counts)];
+	json_t *params = json_object(), *sched_ns = json_object(), *fifo_ns = json_object(),
+	       *slack = json_object();
+	char key[16];
+	int rc;
+
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
+		rc = bench_sched(counts[i], decisions, &res[i]);
+		if (rc == 0)
+			rc = bench_fifo(counts[i], decisions, &res[i]);
+		if (rc < 0) {
+			fprintf(stderr, "sched_scale: %u flows: error %d\n", counts[i], rc);
+			return 1;
+		}
+		printf("%7u flows: sched %7.2f ns/decision (slack %4.1f%%, %llu paced waits), "
+		       "fifo %6.2f ns/decision\n",
+		    counts[i], res[i].sched_ns, 100.0 * res[i].slack_share,
+		    (unsigned long long)res[i].empty, res[i].fifo_ns);
+		snprintf(key, sizeof(key), "%u", counts[i]);
+		json_object_set_new(sched_ns, key, json_real(res[i].sched_ns));
+		json_object_set_new(fifo_ns, key, json_real(res[i].fifo_ns));
+		json_object_set_new(slack, key, json_real(res[i].slack_share));
+	}
+	json_object_set_new(params, "sched_ns_per_decision", sched_ns);
+	json_object_set_new(params, "fifo_ns_per_decision", fifo_ns);
+	json_object_set_new(params, "slack_share_of_decisions", slack);
+	json_object_set_new(params, "link_bps", json_integer((json_int_t)LINK_BPS));
+	json_object_set_new(params, "period_ns", json_integer((json_int_t)PERIOD_NS));
+	json_object_set_new(params, "frame_len", json_integer(FRAME_LEN));
+	json_object_set_new(params, "decisions_per_round", json_integer((json_int_t)decisions));
+	json_object_set_new(params, "rounds_best_of", json_integer(ROUNDS));
+	json_object_set_new(params, "quick", json_boolean(quick));
+
+	struct bench_report r = {
+	    .name = "sched_scale",
+	    .unit = "ns/decision",
+	    .value = res[ARRAY_SIZE(counts) - 1].sched_ns,
+	    .better = "lower",
+	    .anchor_name = "sched_1_flow",
+	    .anchor_value = res[0].sched_ns,
+	    .target = "<= 1.2x growth from 1 to 100,000 flows",
+	    .params = params,
+	};
+
+	rc = bench_report_write(bench_out_dir(argc, argv), &r);
+	json_decref(params);
+	if (rc < 0) {
+		fprintf(stderr, "sched_scale: writing the report: error %d\n", rc);
+		return 1;
+	}
+	return 0;
+}
