@@ -201,7 +201,12 @@ view_init(struct rbuf_chan *ch, struct rbuf_ring_view *v, enum rbuf_ring_id id, 
 		v->peer = atomic_load_explicit(&v->shm->cons, memory_order_acquire);
 		if (v->mine - v->peer > ch->n_recs)
 			v->peer = v->mine - ch->n_recs; /* no room until the peer is sane */
-		v->woken_seq = atomic_load_explicit(&v->shm->sleep_seq, memory_order_relaxed);
+		/*
+		 * The consumer may have announced a sleep before we attached:
+		 * take its current announcement as not yet answered, so the
+		 * first put wakes it. At worst that is one spurious kick.
+		 */
+		v->woken_seq = atomic_load_explicit(&v->shm->sleep_seq, memory_order_relaxed) - 1;
 	} else {
 		v->mine = atomic_load_explicit(&v->shm->cons, memory_order_relaxed);
 		v->peer = v->mine; /* nothing ready until prod is read and checked */
@@ -302,8 +307,10 @@ rbuf_chan_create(const struct rbuf_chan_cfg *cfg, enum rbuf_side side)
 	h->align = g.align;
 	h->data_size = g.data_size;
 	h->ctrl_size = ch->ctrl_size;
-	/* The rings are zero: a new memfd reads as zeros. */
+	/* The rings are zero: a new memfd reads as zeros. Nobody can have
+	 * announced a sleep yet, so there is no announcement to answer. */
 	chan_views(ch);
+	ch->out.woken_seq = 0;
 	return ch;
 
 out_destroy:

@@ -353,6 +353,33 @@ test_no_wakeup_is_sent_while_the_peer_is_awake(void **state)
 	chan_pair_close(&p);
 }
 
+/* The receiver went to sleep before the sender attached: the sender's first
+ * put must still wake it (a regression: attach used to take the pending
+ * announcement as already answered). */
+static void
+test_a_sleep_announced_before_the_peer_attached_is_answered(void **state)
+{
+	struct rbuf_chan_cfg cfg = {.mode = RBUF_MODE_RMM, .n_recs = 8};
+	struct rbuf_iorec r = rec1(0, 8, 9);
+	struct rbuf_chan_fds fds;
+	struct rbuf_chan *rcv, *snd;
+	struct rbuf_stats st;
+	(void)state;
+
+	rcv = rbuf_chan_create(&cfg, RBUF_SIDE_RECEIVER);
+	assert_non_null(rcv);
+	assert_true(rbuf_ec_prepare(rcv)); /* announces, finds nothing */
+	assert_int_equal(rbuf_chan_peer_fds(rcv, &fds), 0);
+	snd = rbuf_chan_attach(&cfg, RBUF_SIDE_SENDER, &fds);
+	assert_non_null(snd);
+	assert_int_equal(rbuf_put_burst(snd, &r, 1), 1);
+	rbuf_chan_stats(snd, &st);
+	assert_int_equal(st.kicks, 1);
+	assert_int_equal(rbuf_ec_await(rcv, 1000), 1);
+	rbuf_chan_destroy(snd);
+	rbuf_chan_destroy(rcv);
+}
+
 static void
 test_prepare_refuses_to_sleep_when_records_are_ready(void **state)
 {
@@ -461,6 +488,7 @@ main(void)
 	    cmocka_unit_test(test_put_stops_before_a_record_that_does_not_fit_the_channel),
 	    cmocka_unit_test(test_blocked_receiver_wakes_when_a_record_arrives),
 	    cmocka_unit_test(test_no_wakeup_is_sent_while_the_peer_is_awake),
+	    cmocka_unit_test(test_a_sleep_announced_before_the_peer_attached_is_answered),
 	    cmocka_unit_test(test_prepare_refuses_to_sleep_when_records_are_ready),
 	    cmocka_unit_test(test_await_times_out_when_nothing_comes),
 	    cmocka_unit_test(test_wait_fd_works_in_an_epoll_loop),

@@ -152,6 +152,29 @@ check_record(struct rbuf_chan *ch, const struct rbuf_iorec *r, uint64_t want)
 	return NULL;
 }
 
+/* What a side saw when it gave up: its counters and the shared counts. */
+static void
+dump_state(struct rbuf_chan *ch, const char *who)
+{
+	struct rbuf_stats st;
+	size_t sz;
+	uint8_t *ctrl = rbuf__ctrl_base(ch, &sz);
+	const struct rbuf_shm_ring *full =
+	    (const void *)(ctrl + rbuf_shm_ring_off(N_RECS, 3, RBUF_RING_FULL));
+	const struct rbuf_shm_ring *empty =
+	    (const void *)(ctrl + rbuf_shm_ring_off(N_RECS, 3, RBUF_RING_EMPTY));
+
+	rbuf_chan_stats(ch, &st);
+	fprintf(stderr,
+	    "%s: put %llu got %llu dropped %llu sleeps %llu kicks %llu bad-index %llu; "
+	    "FULL prod %u cons %u sleep %u, EMPTY prod %u cons %u sleep %u\n",
+	    who, (unsigned long long)st.put, (unsigned long long)st.got,
+	    (unsigned long long)st.dropped, (unsigned long long)st.sleeps,
+	    (unsigned long long)st.kicks, (unsigned long long)st.err[RBUF_ERR_BAD_INDEX],
+	    atomic_load(&full->prod), atomic_load(&full->cons), atomic_load(&full->sleep_seq),
+	    atomic_load(&empty->prod), atomic_load(&empty->cons), atomic_load(&empty->sleep_seq));
+}
+
 /* Nothing to do: spin a little or sleep until the peer acts. */
 static int
 idle(struct rbuf_chan *ch, unsigned *spins)
@@ -220,6 +243,7 @@ run_sender(struct rbuf_chan *ch)
 			if (rc < 0) {
 				fprintf(stderr, "sender: stalled at %llu: %s\n",
 				    (unsigned long long)seq, strerror(-rc));
+				dump_state(ch, "sender");
 				return 1;
 			}
 			continue;
@@ -256,6 +280,7 @@ run_receiver(struct rbuf_chan *ch)
 			if (rc < 0) {
 				fprintf(stderr, "receiver: stalled at %llu: %s\n",
 				    (unsigned long long)want, strerror(-rc));
+				dump_state(ch, "receiver");
 				return 1;
 			}
 			continue;
