@@ -6,3 +6,8 @@ pkg_check_modules(DPDK    REQUIRED IMPORTED_TARGET libdpdk>=22.11)
 pkg_check_modules(CMOCKA  REQUIRED IMPORTED_TARGET cmocka>=1.1)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 find_package(Threads REQUIRED)
+# proto/: protobuf-c runtime and its code generator (protobuf-c-compiler).
+pkg_check_modules(PROTOBUFC REQUIRED IMPORTED_TARGET libprotobuf-c>=1.3)
+find_program(PROTOC_C NAMES protoc-c protoc-gen-c REQUIRED)
+# Tests and tools that read and write capture files.
+pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * drv.h -- the thin multiplexing driver, internal to the daemon.
+ *
+ * One thread moves packets between one DPDK port and the applications' Rbuf
+ * channels (DESIGN.md sections 1 and 3):
+ *
+ *   port rx --> flt_demux_burst --> flow's rx channel (RMM: app's buffers)
+ *                     |                  no empty buffer: drop, count on flow
+ *                     +--> no flow --> exception channel (the flow manager's)
+ *
+ *   flow's tx channel (TMM) --> copy headers, flt_txcheck --> mbuf chain:
+ *     [driver-private header copy][external buffer: payload in the app's
+ *     data area] --> port tx; the record goes back to the app when the
+ *     port frees the mbuf (refused records go back at once, flagged).
+ *
+ * Everything runs in the loop thread, the control requests included
+ * (drv_flow_add() and friends are called between bursts), so flow tables
+ * need no locks: a flow added while traffic runs is seen by the next burst.
+ *
+ * Ownership: the driver owns its handles of every channel (it attached
+ * them) and the mbufs. A flow's tx records are the application's: the
+ * driver holds each from rbuf_get until it puts it back. A flow that is
+ * removed while some of its frames are still in the port keeps its data
+ * area mapped (state DRV_FLOW_DYING) until the last one is freed.
+ */
+#ifndef SLUICE_DRIVER_DRV_H
+#define SLUICE_DRIVER_DRV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "filters/flt.h"
+#include "rbuf/rbuf.h"
+
+#define DRV_BURST     32
+#define DRV_FLOW_EXC  0 /* flow index of the exception channel (flow manager) */
+#define DRV_MAX_FLOWS 65536
+
+/* Per-flow counters: X(name, description). */
+#define DRV_FLOW_COUNTERS(X)                                                             \
+	X(RX_PKTS, "packets delivered to the application")                               \
+	X(RX_BYTES, "bytes delivered to the application")                                \
+	X(RX_NO_BUF, "dropped on arrival: the application had no empty buffer posted")   \
+	X(RX_TOO_BIG, "dropped on arrival: packet larger than the buffer posted")        \
+	X(RX_RING_FULL,                                                                  \
+	    "dropped on arrival: receive ring full (more buffers posted than it holds)") \
+	X(TX_PKTS, "frames sent")                                                        \
+	X(TX_BYTES, "bytes sent")                                                        \
+	X(TX_REFUSED, "frames refused by the transmit check (by reason: tx_refuse)")     \
+	X(TX_TOO_BIG, "frames refused: longer than the port takes or than 64 KiB")       \
+	X(TX_NO_MBUF, "times a frame waited for an mbuf")                                \
+	X(TX_RETURN_FULL, "records that could not be handed back: return ring full")
+
+enum drv_ctr {
+#define DRV_X_(name, desc) DRV_C_##name,
+	DRV_FLOW_COUNTERS(DRV_X_)
+#undef DRV_X_
+	    DRV_C__COUNT
+};
+
+struct drv_flow_stats {
+	uint64_t c[DRV_C__COUNT];
+	uint64_t tx_refuse[FLT_TX__COUNT];
+};
+
+/* Port counters of our own, beside rte_eth_stats. */
+struct drv_port_stats {
+	uint64_t rx_bursts;
+	uint64_t rx_pkts;
+	uint64_t rx_linearized; /* multi-segment frames copied to check them */
+	uint64_t rx_dropped;	/* by the demux (see flt_stats) */
+	uint64_t rx_late;	/* verdict named a flow removed meanwhile */
+	uint64_t tx_pkts;
+	uint64_t tx_port_full; /* times the port took fewer than offered */
+	uint64_t sleeps;
+	uint64_t wakeups;
+};
+
+enum drv_flow_state {
+	DRV_FLOW_FREE = 0,
+	DRV_FLOW_ACTIVE,
+	DRV_FLOW_DYING, /* removed; frames still in the port */
+};
+
+/* What the flow manager gives for a flow (control path). */
+struct drv_flow_cfg {
+	uint32_t id;			/* 1..DRV_MAX_FLOWS-1; the exception channel is 0 */
+	struct flt_flow_spec rx_spec;	/* receive filter; ignored for id 0 */
+	struct flt_tx_spec tx_spec;	/* transmit filter; ignored for id 0 */
+	struct rbuf_chan_cfg rx_geom;	/* RMM, the driver is the sender */
+	struct rbuf_chan_cfg tx_geom;	/* TMM, the driver is the receiver */
+	const struct rbuf_chan_fds *rx; /* NULL: no receive channel */
+	const struct rbuf_chan_fds *tx; /* NULL: no transmit channel */
+	/* QoS (used once the scheduler is on the transmit path). */
+	uint64_t period_ns, slice_ns;
+	bool extra;
+};
+
+struct drv;
+
+/* Driver configuration; zero picks the default in brackets. */
+struct drv_cfg {
+	uint16_t port_id;	/* an ethdev already probed by EAL */
+	uint16_t n_rxd;		/* rx descriptors [1024] */
+	uint16_t n_txd;		/* tx descriptors [1024] */
+	uint32_t n_mbufs;	/* mbuf pool size [16383] */
+	uint32_t max_flows;	/* flow ids 0..max_flows-1 [1024] */
+	uint32_t idle_spins;	/* empty polls before sleeping [256] */
+	uint32_t idle_sleep_ms; /* longest sleep when the port has no rx interrupt [1] */
+	const char *name;	/* prefix for DPDK object names ["drv"] */
+};
+
+/*
+ * Set up the port (one rx and one tx queue), the mbuf pool and the filter
+ * table; start the port. Needs EAL. Returns NULL with errno.
+ */
+struct drv *drv_create(const struct drv_cfg *cfg);
+
+/* Stop the port, remove every flow, free everything. */
+void drv_destroy(struct drv *d);
+
+/*
+ * Add a flow: attach its channels (every check of rbuf_chan_attach()),
+ * install its receive filter and compile its transmit filter. Returns 0 or
+ * -errno: EINVAL (bad id or spec), EBUSY (the id is in use or dying),
+ * EEXIST (the filter clashes), or the attach's error (message in
+ * drv_errmsg()). Nothing is left behind on failure.
+ */
+int drv_flow_add(struct drv *d, const struct drv_flow_cfg *fc);
+
+/* Remove a flow (see DRV_FLOW_DYING). Returns 0, -ENOENT. */
+int drv_flow_remove(struct drv *d, uint32_t id);
+
+/* Replace a flow's transmit filter (e.g. a new next-hop MAC). */
+int drv_flow_set_tx(struct drv *d, uint32_t id, const struct flt_tx_spec *spec);
+
+/* Copy out a flow's counters (and its channels' rbuf counters). */
+int drv_flow_stats(const struct drv *d, uint32_t id, struct drv_flow_stats *st,
+    struct rbuf_stats *rx_chan, struct rbuf_stats *tx_chan);
+
+void drv_port_stats(const struct drv *d, struct drv_port_stats *st);
+const struct flt_table *drv_filters(const struct drv *d);
+
+/* Number of flows in each state. */
+unsigned drv_flow_count(const struct drv *d, enum drv_flow_state st);
+
+/* The reason for the last failed drv_flow_add() in this thread. */
+const char *drv_errmsg(void);
+
+/* ---- the loop ---------------------------------------------------------- */
+
+/* One pass: receive, transmit, hand back. Returns the work done (0: idle). */
+unsigned drv_poll(struct drv *d);
+
+/*
+ * Sleep until a transmit channel has work, the port's receive interrupt
+ * fires, a descriptor the caller added to drv_epoll_fd() is readable (its
+ * epoll data must be >= max_flows, e.g. UINT32_MAX - 1), or @max_ms pass
+ * (-1: no limit). Ports without a receive interrupt sleep at most
+ * idle_sleep_ms. Returns the number of events, 0, or -errno.
+ */
+int drv_sleep(struct drv *d, int max_ms);
+
+/* The epoll set drv_sleep() waits on, for the caller's own descriptors. */
+int drv_epoll_fd(const struct drv *d);
+
+/*
+ * Run drv_poll() until *stop, sleeping when idle. @ctl (may be NULL) is
+ * called every 1024 busy passes and around every sleep: the control
+ * socket's turn.
+ */
+void drv_run(struct drv *d, volatile int *stop, void (*ctl)(void *), void *arg);
+
+/* Switch the drop log (one line per dropped packet, rate-limited) on/off. */
+void drv_droplog(struct drv *d, bool on);
+
+#endif /* SLUICE_DRIVER_DRV_H */

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Flows on the control path: attach an application's channels, install its
+ * filters, and take it all down again. Called from the loop thread between
+ * bursts, so the data path never sees a half-made flow.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "driver/drv_priv.h"
+
+static __thread char errmsg[256];
+
+static void set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+set_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+drv_errmsg(void)
+{
+	return errmsg[0] ? errmsg : "no error";
+}
+
+static void
+tx_list_remove(struct drv *d, uint32_t id)
+{
+	for (unsigned i = 0; i < d->n_tx; i++) {
+		if (d->tx_list[i] == id) {
+			d->tx_list[i] = d->tx_list[--d->n_tx];
+			break;
+		}
+	}
+	if (d->tx_next >= d->n_tx)
+		d->tx_next = 0;
+}
+
+/* Free what a flow holds; it becomes FREE and its id reusable. */
+void
+drv__flow_release(struct drv *d, struct drv_flow *f)
+{
+	if (f->tx) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, rbuf_chan_wait_fd(f->tx), NULL);
+		rbuf_chan_destroy(f->tx);
+	}
+	rbuf_chan_destroy(f->rx);
+	drv__tx_flow_fini(f);
+	memset(f, 0, sizeof(*f));
+	f->state = DRV_FLOW_FREE;
+}
+
+int
+drv_flow_add(struct drv *d, const struct drv_flow_cfg *fc)
+{
+	struct drv_flow *f;
+	struct epoll_event ev = {.events = EPOLLIN};
+	int rc;
+
+	errmsg[0] = '\0';
+	if (fc->id >= d->cfg.max_flows) {
+		set_err("flow id %u out of range (max %u)", fc->id, d->cfg.max_flows - 1);
+		return -EINVAL;
+	}
+	f = &d->flows[fc->id];
+	if (f->state != DRV_FLOW_FREE) {
+		set_err(
+		    "flow id %u is %s", fc->id, f->state == DRV_FLOW_ACTIVE ? "in use" : "dying");
+		return -EBUSY;
+	}
+	memset(f, 0, sizeof(*f));
+	f->id = fc->id;
+	if (fc->id != DRV_FLOW_EXC && fc->tx) {
+		rc = flt_tx_template_init(&f->tmpl, &fc->tx_spec);
+		if (rc < 0) {
+			set_err("transmit filter: invalid spec");
+			return rc;
+		}
+		f->checked = true;
+	}
+	if (fc->rx) {
+		if (fc->rx_geom.mode != RBUF_MODE_RMM || fc->rx_geom.max_pieces > 1) {
+			set_err("receive channel must be RMM with one piece per iorec");
+			return -EINVAL;
+		}
+		f->rx = rbuf_chan_attach(&fc->rx_geom, RBUF_SIDE_SENDER, fc->rx);
+		if (!f->rx) {
+			rc = -errno;
+			set_err("receive channel: %s", rbuf_errmsg());
+			goto out_release;
+		}
+	}
+	if (fc->tx) {
+		struct rbuf_chan_cfg g;
+
+		if (fc->tx_geom.mode != RBUF_MODE_TMM) {
+			set_err("transmit channel must be TMM");
+			rc = -EINVAL;
+			goto out_release;
+		}
+		f->tx = rbuf_chan_attach(&fc->tx_geom, RBUF_SIDE_RECEIVER, fc->tx);
+		if (!f->tx) {
+			rc = -errno;
+			set_err("transmit channel: %s", rbuf_errmsg());
+			goto out_release;
+		}
+		rbuf_chan_geometry(f->tx, &g);
+		rc = drv__tx_flow_init(f, g.n_recs);
+		if (rc < 0)
+			goto out_release;
+		ev.data.u32 = fc->id;
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, rbuf_chan_wait_fd(f->tx), &ev) < 0) {
+			rc = -errno;
+			goto out_release;
+		}
+	}
+	if (fc->id != DRV_FLOW_EXC) {
+		struct flt_flow_spec spec = fc->rx_spec;
+
+		spec.flow = fc->id;
+		rc = flt_flow_add(d->flt, &spec);
+		if (rc < 0) {
+			set_err("receive filter: %s",
+			    rc == -EEXIST ? "another flow has this key" : "refused by the table");
+			goto out_release;
+		}
+		f->rx_spec = spec;
+	}
+	if (f->tx)
+		d->tx_list[d->n_tx++] = fc->id;
+	f->state = DRV_FLOW_ACTIVE;
+	return 0;
+
+out_release:
+	drv__flow_release(d, f);
+	return rc;
+}
+
+int
+drv_flow_remove(struct drv *d, uint32_t id)
+{
+	struct drv_flow *f;
+
+	if (id >= d->cfg.max_flows || d->flows[id].state != DRV_FLOW_ACTIVE)
+		return -ENOENT;
+	f = &d->flows[id];
+	if (id != DRV_FLOW_EXC)
+		flt_flow_del(d->flt, &f->rx_spec);
+	tx_list_remove(d, id);
+	/* Buffers it posted are its own; nothing of the driver's is in them. */
+	rbuf_chan_destroy(f->rx);
+	f->rx = NULL;
+	f->rx_cache_n = 0;
+	if (f->in_flight) {
+		f->state = DRV_FLOW_DYING; /* released by the last completion */
+		return 0;
+	}
+	drv__flow_release(d, f);
+	return 0;
+}
+
+int
+drv_flow_set_tx(struct drv *d, uint32_t id, const struct flt_tx_spec *spec)
+{
+	struct flt_tx_template t;
+	int rc;
+
+	if (id >= d->cfg.max_flows || d->flows[id].state != DRV_FLOW_ACTIVE || id == DRV_FLOW_EXC)
+		return -ENOENT;
+	rc = flt_tx_template_init(&t, spec);
+	if (rc < 0)
+		return rc;
+	d->flows[id].tmpl = t; /* the next record is checked against it */
+	return 0;
+}
+
+int
+drv_flow_stats(const struct drv *d, uint32_t id, struct drv_flow_stats *st,
+    struct rbuf_stats *rx_chan, struct rbuf_stats *tx_chan)
+{
+	const struct drv_flow *f;
+
+	if (id >= d->cfg.max_flows || d->flows[id].state == DRV_FLOW_FREE)
+		return -ENOENT;
+	f = &d->flows[id];
+	*st = f->st;
+	if (rx_chan) {
+		memset(rx_chan, 0, sizeof(*rx_chan));
+		if (f->rx)
+			rbuf_chan_stats(f->rx, rx_chan);
+	}
+	if (tx_chan) {
+		memset(tx_chan, 0, sizeof(*tx_chan));
+		if (f->tx)
+			rbuf_chan_stats(f->tx, tx_chan);
+	}
+	return 0;
+}
+
+unsigned
+drv_flow_count(const struct drv *d, enum drv_flow_state st)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < d->cfg.max_flows; i++)
+		n += d->flows[i].state == st;
+	return n;
+}
+
+void
+drv_droplog(struct drv *d, bool on)
+{
+	d->droplog = on;
+}
+
+/* One line per drop, at most 100 a second, so a flood cannot flood the log. */
+void
+drv__droplog(struct drv *d, const char *what, uint32_t flow, unsigned reason)
+{
+	struct timespec ts;
+
+	if (likely(!d->droplog))
+		return;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	if ((uint64_t)ts.tv_sec != d->droplog_sec) {
+		d->droplog_sec = (uint64_t)ts.tv_sec;
+		d->droplog_budget = 100;
+	}
+	if (!d->droplog_budget)
+		return;
+	d->droplog_budget--;
+	if (flow == UINT32_MAX)
+		fprintf(stderr, "drop: %s: %s\n", what,
+		    reason < FLT_DROP__COUNT ? flt_drop_name(reason) : "?");
+	else if (strcmp(what, "tx refused") == 0)
+		fprintf(stderr, "drop: flow %u: %s: %s\n", flow, what,
+		    reason < FLT_TX__COUNT ? flt_tx_name(reason) : "too big");
+	else
+		fprintf(stderr, "drop: flow %u: %s (%u)\n", flow, what, reason);
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Receive: one burst from the port, classified in bulk, each packet copied
+ * into an empty buffer its application posted (Receive Master Mode), then
+ * one publish per flow. A flow with no empty buffer loses the packet at
+ * once, counted against that flow only: the early drop of DESIGN.md §2.
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "driver/drv_priv.h"
+
+struct rx_stage {
+	uint32_t flow[2 * DRV_BURST];
+	struct rbuf_iorec rec[2 * DRV_BURST];
+	unsigned n;
+};
+
+static uint64_t
+now_ns(void)
+{
+	uint64_t c = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
+
+	return c / hz * 1000000000ull + c % hz * 1000000000ull / hz;
+}
+
+static struct drv_flow *
+flow_for(struct drv *d, uint32_t id)
+{
+	if (id >= d->cfg.max_flows)
+		return NULL;
+	return &d->flows[id];
+}
+
+/* Take the next empty buffer of a flow, refilling the cache from its ring. */
+static bool
+take_empty(struct drv_flow *f, struct rbuf_shm_piece *p, uint32_t *tag)
+{
+	if (f->rx_cache_n == 0) {
+		struct rbuf_iorec r[DRV_RX_CACHE];
+		unsigned k = rbuf_get_burst(f->rx, r, DRV_RX_CACHE);
+
+		/* Kept in reverse so that popping from the end is FIFO. */
+		for (unsigned i = 0; i < k; i++) {
+			f->rx_cache[k - 1 - i] = r[i].piece[0];
+			f->rx_cache_tag[k - 1 - i] = r[i].tag;
+		}
+		f->rx_cache_n = k;
+		if (k == 0)
+			return false;
+	}
+	f->rx_cache_n--;
+	*p = f->rx_cache[f->rx_cache_n];
+	*tag = f->rx_cache_tag[f->rx_cache_n];
+	return true;
+}
+
+static void
+deliver(struct drv *d, struct rx_stage *s, uint32_t id, const uint8_t *pkt, uint32_t len)
+{
+	struct drv_flow *f = flow_for(d, id);
+	struct rbuf_shm_piece p;
+	struct rbuf_iorec *r;
+	uint32_t tag;
+
+	if (unlikely(!f || f->state != DRV_FLOW_ACTIVE)) {
+		/* Removed since the burst started: the flow manager decides. */
+		d->st.rx_late++;
+		f = &d->flows[DRV_FLOW_EXC];
+		id = DRV_FLOW_EXC;
+		if (f->state != DRV_FLOW_ACTIVE)
+			return;
+	}
+	if (unlikely(!f->rx || !take_empty(f, &p, &tag))) {
+		f->st.c[DRV_C_RX_NO_BUF]++;
+		drv__droplog(d, "rx no buffer", id, 0);
+		return;
+	}
+	if (unlikely(len > p.len)) {
+		f->st.c[DRV_C_RX_TOO_BIG]++;
+		drv__droplog(d, "rx too big", id, len);
+		f->rx_cache[f->rx_cache_n] = p; /* still empty: keep it */
+		f->rx_cache_tag[f->rx_cache_n++] = tag;
+		return;
+	}
+	memcpy(rbuf_data(f->rx) + p.off, pkt, len);
+	r = &s->rec[s->n];
+	r->n_pieces = 1;
+	r->flags = 0;
+	r->tag = tag;
+	r->piece[0].off = p.off;
+	r->piece[0].len = len;
+	s->flow[s->n++] = id;
+	f->st.c[DRV_C_RX_PKTS]++;
+	f->st.c[DRV_C_RX_BYTES] += len;
+}
+
+/* Publish the staged records, one put per flow. */
+static void
+publish(struct drv *d, struct rx_stage *s)
+{
+	struct rbuf_iorec batch[2 * DRV_BURST];
+
+	for (unsigned i = 0; i < s->n; i++) {
+		uint32_t id = s->flow[i];
+		struct drv_flow *f;
+		unsigned k = 0, put;
+
+		if (id == UINT32_MAX)
+			continue;
+		for (unsigned j = i; j < s->n; j++) {
+			if (s->flow[j] == id) {
+				batch[k++] = s->rec[j];
+				s->flow[j] = UINT32_MAX;
+			}
+		}
+		f = &d->flows[id];
+		put = rbuf_put_burst(f->rx, batch, k);
+		if (unlikely(put < k)) {
+			/* Only an application that posted more buffers than its
+			 * ring holds gets here; the packets are its loss. */
+			f->st.c[DRV_C_RX_RING_FULL] += k - put;
+			f->st.c[DRV_C_RX_PKTS] -= k - put;
+		}
+	}
+	s->n = 0;
+}
+
+unsigned
+drv__rx_poll(struct drv *d)
+{
+	struct rte_mbuf *m[DRV_BURST];
+	const uint8_t *pkts[DRV_BURST];
+	uint16_t lens[DRV_BURST];
+	struct flt_verdict v[DRV_BURST];
+	struct rx_stage s;
+	uint64_t now;
+	unsigned n;
+
+	n = rte_eth_rx_burst(d->port, 0, m, DRV_BURST);
+	if (n == 0 && !flt_frag_held(d->flt))
+		return 0;
+	now = now_ns();
+	s.n = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (likely(m[i]->nb_segs == 1)) {
+			pkts[i] = rte_pktmbuf_mtod(m[i], const uint8_t *);
+			lens[i] = m[i]->data_len;
+		} else {
+			/* A chained frame (net_ring loops our own transmit
+			 * chains back): check a linear copy. */
+			uint32_t len = RTE_MIN(m[i]->pkt_len, DRV_RX_LINEAR_MAX);
+
+			pkts[i] = rte_pktmbuf_read(m[i], 0, len, d->rx_linear[i]);
+			lens[i] = (uint16_t)len;
+			d->st.rx_linearized++;
+		}
+	}
+	if (n) {
+		d->st.rx_bursts++;
+		d->st.rx_pkts += n;
+		flt_demux_burst(d->flt, pkts, lens, n, now, v);
+		for (unsigned i = 0; i < n; i++) {
+			switch (v[i].action) {
+			case FLT_ACT_FLOW:
+				deliver(d, &s, v[i].flow, pkts[i], lens[i]);
+				break;
+			case FLT_ACT_MANAGER:
+				deliver(d, &s, DRV_FLOW_EXC, pkts[i], lens[i]);
+				break;
+			case FLT_ACT_DROP:
+				d->st.rx_dropped++;
+				drv__droplog(d, "rx malformed", UINT32_MAX, v[i].reason);
+				break;
+			default: /* FLT_ACT_HELD: the table kept a copy */
+				break;
+			}
+		}
+		publish(d, &s);
+		rte_pktmbuf_free_bulk(m, n);
+	}
+	if (flt_frag_held(d->flt)) {
+		struct flt_held h[DRV_BURST];
+		unsigned k = flt_frag_release_burst(d->flt, now, h, DRV_BURST);
+
+		for (unsigned i = 0; i < k; i++)
+			deliver(d, &s, h[i].action == FLT_ACT_FLOW ? h[i].flow : DRV_FLOW_EXC,
+			    h[i].frame, h[i].len);
+		publish(d, &s);
+		n += k;
+	}
+	return n;
+}

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Transmit: records from each flow's transmit channel (Transmit Master
+ * Mode), served round-robin DRV_TX_QUANTUM at a time until the scheduler
+ * takes over this choice. For each record:
+ *
+ *   1. copy the headers into a driver-private mbuf and check the copy
+ *      against the flow's transmit filter (flt_txcheck);
+ *   2. refused: hand the record back at once with RBUF_F_REFUSED, count;
+ *   3. passed: chain external-buffer mbufs that point at the rest of the
+ *      frame in the application's data area (no copy); the record goes back
+ *      to the application when the port frees the last of them.
+ *
+ * The application may still write its data area while the port reads it:
+ * that can change only its own payload, never the checked headers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "driver/drv_priv.h"
+
+#define TXD_NONE UINT32_MAX
+
+int
+drv__tx_flow_init(struct drv_flow *f, uint32_t n_recs)
+{
+	f->txd = calloc(n_recs, sizeof(*f->txd));
+	f->done = calloc(n_recs, sizeof(*f->done));
+	if (!f->txd || !f->done) {
+		drv__tx_flow_fini(f);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n_recs; i++)
+		f->txd[i].next_free = i + 1 < n_recs ? i + 1 : TXD_NONE;
+	f->txd_free = 0;
+	f->n_done = 0;
+	f->in_flight = 0;
+	return 0;
+}
+
+void
+drv__tx_flow_fini(struct drv_flow *f)
+{
+	free(f->txd);
+	free(f->done);
+	f->txd = NULL;
+	f->done = NULL;
+}
+
+static void
+done_push(struct drv *d, struct drv_flow *f, uint32_t txd)
+{
+	f->done[f->n_done++] = txd;
+	if (!f->on_done_list) {
+		f->on_done_list = true;
+		d->done_list[d->n_done_flows++] = (uint32_t)(f - d->flows);
+	}
+}
+
+/* DPDK calls this when the port frees the last segment of a record. */
+static void
+extbuf_free(void *addr, void *opaque)
+{
+	struct drv_txd *t = opaque;
+	struct drv_flow *f = &t->d->flows[t->flow];
+	(void)addr;
+
+	done_push(t->d, f, (uint32_t)(t - f->txd));
+}
+
+static rte_iova_t
+iova_of(const void *p)
+{
+	/* Virtual ports never use it; a NIC in VA mode takes the address. */
+	return rte_eal_iova_mode() == RTE_IOVA_VA ? (rte_iova_t)(uintptr_t)p : RTE_BAD_IOVA;
+}
+
+/*
+ * The frame's first min(len, FLT_TX_HDR_MAX) bytes as one contiguous run:
+ * the first piece when it is long enough, else a private gather.
+ */
+static const uint8_t *
+frame_head(struct drv *d, struct drv_flow *f, const struct rbuf_iorec *r, uint32_t len)
+{
+	uint32_t want = RTE_MIN(len, (uint32_t)FLT_TX_HDR_MAX), got = 0;
+
+	if (r->piece[0].len >= want)
+		return rbuf_piece_ptr(f->tx, &r->piece[0]);
+	for (unsigned i = 0; i < r->n_pieces && got < want; i++) {
+		uint32_t k = RTE_MIN(r->piece[i].len, want - got);
+
+		memcpy(d->tx_hdr + got, rbuf_piece_ptr(f->tx, &r->piece[i]), k);
+		got += k;
+	}
+	return d->tx_hdr;
+}
+
+/*
+ * Build the mbuf chain for one record held in txd @t. Returns the head, or
+ * NULL with *reason set (refused) or with *reason 0 (no mbufs: retry).
+ */
+static struct rte_mbuf *
+build(struct drv *d, struct drv_flow *f, struct drv_txd *t, unsigned *reason)
+{
+	const struct rbuf_iorec *r = &t->rec;
+	struct rte_mbuf *hdr, *tail, *segs[RBUF_MAX_PIECES];
+	uint32_t seg_off[RBUF_MAX_PIECES], skip;
+	uint16_t seg_len[RBUF_MAX_PIECES], hdr_len;
+	uint64_t len = 0;
+	unsigned n_segs = 0;
+
+	*reason = 0;
+	for (unsigned i = 0; i < r->n_pieces; i++)
+		len += r->piece[i].len;
+	if (len > DRV_TX_FRAME_MAX) {
+		f->st.c[DRV_C_TX_TOO_BIG]++;
+		*reason = FLT_TX__COUNT; /* not a filter reason */
+		return NULL;
+	}
+	hdr = rte_pktmbuf_alloc(d->pool);
+	if (!hdr)
+		return NULL;
+	if (f->checked) {
+		enum flt_tx_reason why =
+		    flt_txcheck(d->flt, &f->tmpl, frame_head(d, f, r, (uint32_t)len), (uint32_t)len,
+			rte_pktmbuf_mtod(hdr, uint8_t *), &hdr_len);
+
+		if (why != FLT_TX_OK) {
+			rte_pktmbuf_free(hdr);
+			f->st.tx_refuse[why]++;
+			*reason = why;
+			return NULL;
+		}
+	} else {
+		/* The flow manager's own frames: trusted, copied all the same. */
+		hdr_len = (uint16_t)RTE_MIN(len, (uint64_t)FLT_TX_HDR_MAX);
+		memcpy(
+		    rte_pktmbuf_mtod(hdr, uint8_t *), frame_head(d, f, r, (uint32_t)len), hdr_len);
+	}
+	hdr->data_len = hdr_len;
+	hdr->pkt_len = (uint32_t)len;
+
+	/* The rest of the frame, zero copy, from where the header ended. */
+	skip = hdr_len;
+	for (unsigned i = 0; i < r->n_pieces; i++) {
+		uint32_t plen = r->piece[i].len;
+
+		if (skip >= plen) {
+			skip -= plen;
+			continue;
+		}
+		seg_off[n_segs] = r->piece[i].off + skip;
+		seg_len[n_segs++] = (uint16_t)(plen - skip);
+		skip = 0;
+	}
+	if (n_segs && rte_pktmbuf_alloc_bulk(d->pool, segs, n_segs) != 0) {
+		rte_pktmbuf_free(hdr);
+		return NULL;
+	}
+	t->shinfo.free_cb = extbuf_free;
+	t->shinfo.fcb_opaque = t;
+	rte_mbuf_ext_refcnt_set(&t->shinfo, (uint16_t)(n_segs ? n_segs : 1));
+	tail = hdr;
+	for (unsigned i = 0; i < n_segs; i++) {
+		uint8_t *addr = rbuf_data(f->tx) + seg_off[i];
+
+		rte_pktmbuf_attach_extbuf(segs[i], addr, iova_of(addr), seg_len[i], &t->shinfo);
+		segs[i]->data_len = seg_len[i];
+		segs[i]->pkt_len = seg_len[i];
+		tail->next = segs[i];
+		tail = segs[i];
+	}
+	hdr->nb_segs = (uint16_t)(1 + n_segs);
+	return hdr;
+}
+
+static void
+txd_free(struct drv_flow *f, uint32_t i)
+{
+	f->txd[i].next_free = f->txd_free;
+	f->txd_free = i;
+}
+
+/* Take up to @want records from one flow; append frames to the pending array. */
+static unsigned
+serve_flow(struct drv *d, struct drv_flow *f, unsigned want)
+{
+	struct rbuf_iorec recs[DRV_TX_QUANTUM];
+	unsigned k, n = 0;
+
+	/* Never take a record we have no descriptor to hold it in. */
+	for (uint32_t i = f->txd_free; i != TXD_NONE && n < want; i = f->txd[i].next_free)
+		n++;
+	if (n == 0)
+		return 0;
+	k = rbuf_get_burst(f->tx, recs, n);
+	for (unsigned j = 0; j < k; j++) {
+		uint32_t ti = f->txd_free;
+		struct drv_txd *t = &f->txd[ti];
+		struct rte_mbuf *m;
+		unsigned reason;
+
+		f->txd_free = t->next_free;
+		t->d = d;
+		t->flow = (uint32_t)(f - d->flows);
+		t->rec = recs[j];
+		f->in_flight++;
+		m = build(d, f, t, &reason);
+		if (m) {
+			d->tx_pend[d->n_tx_pend++] = m;
+			f->st.c[DRV_C_TX_PKTS]++;
+			f->st.c[DRV_C_TX_BYTES] += m->pkt_len;
+			/* A frame that fit in the header copy needs nothing
+			 * from the data area any more: hand it back now. */
+			if (m->nb_segs == 1)
+				done_push(d, f, ti);
+			continue;
+		}
+		if (reason) {
+			t->rec.flags |= RBUF_F_REFUSED;
+			f->st.c[DRV_C_TX_REFUSED] += reason < FLT_TX__COUNT;
+			drv__droplog(d, "tx refused", f->id, reason);
+			done_push(d, f, ti);
+			continue;
+		}
+		/* No mbufs: hand the record back unsent and try later. */
+		f->st.c[DRV_C_TX_NO_MBUF]++;
+		t->rec.flags |= RBUF_F_REFUSED;
+		done_push(d, f, ti);
+	}
+	return k;
+}
+
+static unsigned
+flush_pending(struct drv *d)
+{
+	unsigned sent;
+
+	if (!d->n_tx_pend)
+		return 0;
+	sent = rte_eth_tx_burst(d->port, 0, d->tx_pend, (uint16_t)d->n_tx_pend);
+	if (sent < d->n_tx_pend) {
+		d->st.tx_port_full++;
+		memmove(
+		    d->tx_pend, d->tx_pend + sent, (d->n_tx_pend - sent) * sizeof(d->tx_pend[0]));
+	}
+	d->n_tx_pend -= sent;
+	d->st.tx_pkts += sent;
+	return sent;
+}
+
+unsigned
+drv__tx_poll(struct drv *d)
+{
+	unsigned work = flush_pending(d), tried = 0;
+
+	if (d->n_tx_pend) /* the port is full: let it drain */
+		return work;
+	while (tried < d->n_tx && d->n_tx_pend + DRV_TX_QUANTUM <= DRV_BURST) {
+		struct drv_flow *f = &d->flows[d->tx_list[d->tx_next]];
+
+		d->tx_next = (d->tx_next + 1) % d->n_tx;
+		tried++;
+		if (f->state == DRV_FLOW_ACTIVE && f->tx)
+			work += serve_flow(d, f, DRV_TX_QUANTUM);
+	}
+	flush_pending(d);
+	return work;
+}
+
+unsigned
+drv__tx_hand_back(struct drv *d)
+{
+	unsigned work = 0, kept = 0;
+
+	for (unsigned i = 0; i < d->n_done_flows; i++) {
+		struct drv_flow *f = &d->flows[d->done_list[i]];
+		struct rbuf_iorec r[DRV_BURST];
+		unsigned off = 0;
+
+		while (off < f->n_done) {
+			unsigned k = RTE_MIN(f->n_done - off, (unsigned)DRV_BURST), put;
+
+			for (unsigned j = 0; j < k; j++)
+				r[j] = f->txd[f->done[off + j]].rec;
+			put = f->state == DRV_FLOW_ACTIVE ? rbuf_put_burst(f->tx, r, k) : k;
+			for (unsigned j = 0; j < put; j++)
+				txd_free(f, f->done[off + j]);
+			f->in_flight -= put;
+			off += put;
+			work += put;
+			if (put < k) {
+				/* The application is not taking records back:
+				 * keep them, it only holds up its own flow. */
+				f->st.c[DRV_C_TX_RETURN_FULL]++;
+				break;
+			}
+		}
+		memmove(f->done, f->done + off, (f->n_done - off) * sizeof(f->done[0]));
+		f->n_done -= off;
+		if (f->n_done) {
+			d->done_list[kept++] = d->done_list[i];
+		} else {
+			f->on_done_list = false;
+			if (f->state == DRV_FLOW_DYING && f->in_flight == 0)
+				drv__flow_release(d, f);
+		}
+	}
+	d->n_done_flows = kept;
+	return work;
+}

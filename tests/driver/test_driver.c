@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The driver's data path, deterministically, on net_pcap ports:
+ *
+ *   replay:    crafted traffic (good, malformed, fragmented in and out of
+ *              order, for known and unknown flows) is read from a pcap; the
+ *              test checks exactly which bytes reached which flow's channel,
+ *              what went to the flow manager's channel, and the counters;
+ *              frames the application sends (good, spoofed, zero-copy in two
+ *              pieces) are checked in the transmitted pcap, byte for byte.
+ *   early drop: of two flows, one stops posting buffers: every packet of the
+ *              other is delivered, and the drops are counted against the
+ *              stopped flow only.
+ *   hostile:   an application writes spoofed headers, wrong lengths and
+ *              garbage records; all are refused and counted, and the driver
+ *              keeps serving the other flow.
+ *
+ * The applications are this process, using their channels directly.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <pcap/pcap.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+
+#include "driver/drv.h"
+#include "tests/support/pkt.h"
+
+#define N_BUFS	 64
+#define BUF_SIZE 2048
+#define MAX_PKTS 64
+
+static char dir[64];
+
+/* ---- pcap files ------------------------------------------------------------ */
+
+struct frames {
+	uint8_t data[MAX_PKTS][PKT_MAX];
+	uint16_t len[MAX_PKTS];
+	unsigned n;
+};
+
+static void
+frames_add(struct frames *fr, const uint8_t *p, uint16_t len)
+{
+	assert_true(fr->n < MAX_PKTS);
+	memcpy(fr->data[fr->n], p, len);
+	fr->len[fr->n++] = len;
+}
+
+static void
+pcap_write(const char *path, const struct frames *fr)
+{
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *w = pcap_dump_open(p, path);
+
+	if (!w) {
+		fprintf(stderr, "pcap_dump_open %s: %s\n", path, pcap_geterr(p));
+		exit(1);
+	}
+	for (unsigned i = 0; i < fr->n; i++) {
+		struct pcap_pkthdr h = {.caplen = fr->len[i], .len = fr->len[i]};
+
+		h.ts.tv_usec = (long)i;
+		pcap_dump((u_char *)w, &h, fr->data[i]);
+	}
+	pcap_dump_close(w);
+	pcap_close(p);
+}
+
+static void
+pcap_read(const char *path, struct frames *fr)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path, err);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+
+	fr->n = 0;
+	assert_non_null(p);
+	while (pcap_next_ex(p, &h, &data) == 1)
+		frames_add(fr, data, (uint16_t)h->caplen);
+	pcap_close(p);
+}
+
+/* ---- an application's side of a flow -------------------------------------- */
+
+struct app {
+	struct rbuf_chan *rx, *tx; /* app = receiver of rx (RMM), sender of tx (TMM) */
+	struct rbuf_chan_fds rx_fds, tx_fds;
+	struct rbuf_chan_cfg rx_geom, tx_geom;
+	uint32_t tx_next; /* next tx buffer */
+};
+
+static void
+app_open(struct app *a, bool rx, bool tx, unsigned post)
+{
+	memset(a, 0, sizeof(*a));
+	a->rx_geom = (struct rbuf_chan_cfg){
+	    .mode = RBUF_MODE_RMM, .n_recs = N_BUFS * 4, .data_size = N_BUFS * 4 * BUF_SIZE};
+	a->tx_geom = (struct rbuf_chan_cfg){.mode = RBUF_MODE_TMM,
+	    .n_recs = N_BUFS,
+	    .max_pieces = 3,
+	    .align = 1,
+	    .data_size = N_BUFS * BUF_SIZE};
+	if (rx) {
+		struct rbuf_iorec r;
+
+		a->rx = rbuf_chan_create(&a->rx_geom, RBUF_SIDE_RECEIVER);
+		assert_non_null(a->rx);
+		assert_int_equal(rbuf_chan_peer_fds(a->rx, &a->rx_fds), 0);
+		for (unsigned i = 0; i < post; i++) {
+			memset(&r, 0, sizeof(r));
+			r.n_pieces = 1;
+			r.tag = i;
+			r.piece[0].off = i * BUF_SIZE;
+			r.piece[0].len = BUF_SIZE;
+			assert_int_equal(rbuf_put_burst(a->rx, &r, 1), 1);
+		}
+	}
+	if (tx) {
+		a->tx = rbuf_chan_create(&a->tx_geom, RBUF_SIDE_SENDER);
+		assert_non_null(a->tx);
+		assert_int_equal(rbuf_chan_peer_fds(a->tx, &a->tx_fds), 0);
+	}
+}
+
+static void
+app_close(struct app *a)
+{
+	rbuf_chan_destroy(a->rx);
+	rbuf_chan_destroy(a->tx);
+}
+
+/* Send a frame in @pieces pieces (1 or 2) from the app's tx data area. */
+static void
+app_send(struct app *a, const uint8_t *frame, uint16_t len, unsigned pieces, uint32_t tag)
+{
+	uint32_t off = (a->tx_next++ % N_BUFS) * BUF_SIZE;
+	struct rbuf_iorec r = {.n_pieces = 1, .tag = tag};
+	uint16_t cut = pieces == 2 ? 42 : len; /* headers in one piece */
+
+	memcpy(rbuf_data(a->tx) + off, frame, len);
+	r.piece[0].off = off;
+	r.piece[0].len = cut;
+	if (pieces == 2) {
+		/* The payload somewhere else in the area, not contiguous. */
+		uint32_t off2 = off + 1024;
+
+		memcpy(rbuf_data(a->tx) + off2, frame + cut, len - cut);
+		r.n_pieces = 2;
+		r.piece[1].off = off2;
+		r.piece[1].len = len - cut;
+	}
+	assert_int_equal(rbuf_put_burst(a->tx, &r, 1), 1);
+}
+
+/* Everything the driver delivered to an app's rx channel. */
+static void
+app_received(struct app *a, struct frames *fr)
+{
+	struct rbuf_iorec r[32];
+	unsigned n;
+
+	fr->n = 0;
+	while ((n = rbuf_get_burst(a->rx, r, 32)) > 0)
+		for (unsigned i = 0; i < n; i++)
+			frames_add(
+			    fr, rbuf_piece_ptr(a->rx, &r[i].piece[0]), (uint16_t)r[i].piece[0].len);
+}
+
+/* ---- the driver --------------------------------------------------------------- */
+
+static struct drv *
+drv_on(const char *port_name, const char *name)
+{
+	struct drv_cfg cfg = {.max_flows = 16, .n_mbufs = 2047, .name = name};
+	uint16_t port;
+	struct drv *d;
+
+	assert_int_equal(rte_eth_dev_get_port_by_name(port_name, &port), 0);
+	cfg.port_id = port;
+	d = drv_create(&cfg);
+	if (!d)
+		fail_msg("drv_create: %s", strerror(errno));
+	return d;
+}
+
+static void
+add_flow(struct drv *d, uint32_t id, struct app *a, const struct flt_flow_spec *rx,
+    const struct flt_tx_spec *tx)
+{
+	struct drv_flow_cfg fc = {.id = id};
+	int rc;
+
+	if (rx)
+		fc.rx_spec = *rx;
+	if (tx)
+		fc.tx_spec = *tx;
+	fc.rx_geom = a->rx_geom;
+	fc.tx_geom = a->tx_geom;
+	fc.rx = a->rx ? &a->rx_fds : NULL;
+	fc.tx = a->tx ? &a->tx_fds : NULL;
+	rc = drv_flow_add(d, &fc);
+	if (rc < 0)
+		fail_msg("drv_flow_add %u: %s: %s", id, strerror(-rc), drv_errmsg());
+}
+
+/* Poll until nothing has happened for a while. */
+static void
+run_until_idle(struct drv *d)
+{
+	for (unsigned idle = 0, it = 0; idle < 200 && it < 100000; it++)
+		idle = drv_poll(d) ? 0 : idle + 1;
+}
+
+static const uint8_t local_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
+
+static struct flt_flow_spec
+udp_spec(uint8_t kind, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	struct flt_flow_spec s = {
+	    .proto = 17,
+	    .kind = kind,
+	    .local_addr = PKT_IP4(10, 0, 0, 1),
+	    .remote_addr = raddr,
+	    .local_port = htons(lport),
+	    .remote_port = htons(rport),
+	};
+	return s;
+}
+
+static struct flt_tx_spec
+udp_tx(uint16_t sport, uint32_t daddr, uint16_t dport)
+{
+	struct flt_tx_spec t = {
+	    .proto = 17,
+	    .connected = daddr != 0,
+	    .src_addr = PKT_IP4(10, 0, 0, 1),
+	    .dst_addr = daddr,
+	    .src_port = htons(sport),
+	    .dst_port = htons(dport),
+	    .mtu = 1500,
+	};
+	memcpy(t.src_mac, local_mac, 6);
+	return t;
+}
+
+/* A frame from the peer to us. */
+static uint16_t
+rx_frame(uint8_t *buf, uint32_t src, uint16_t sport, uint16_t dport, uint16_t payload, uint16_t id)
+{
+	struct pkt_spec s = pkt_udp_default();
+
+	s.src = src;
+	s.sport = sport;
+	s.dport = dport;
+	s.payload_len = payload;
+	s.id = id;
+	return pkt_build(buf, &s);
+}
+
+/* A frame from us (flow with local port @sport) to the peer. */
+static uint16_t
+tx_frame(uint8_t *buf, uint16_t sport, uint32_t dst, uint16_t dport, uint16_t payload)
+{
+	struct pkt_spec s = pkt_udp_default();
+
+	memcpy(s.src_mac, local_mac, 6);
+	memcpy(s.dst_mac, peer_mac, 6);
+	s.src = PKT_IP4(10, 0, 0, 1);
+	s.dst = dst;
+	s.sport = sport;
+	s.dport = dport;
+	s.payload_len = payload;
+	return pkt_build(buf, &s);
+}
+
+/* ---- the replay --------------------------------------------------------------- */
+
+/* What the replay pcap holds, and where each frame must end up. */
+enum dest { TO_A, TO_B, TO_EXC, DROPPED };
+
+static struct frames replay_in;
+static enum dest replay_dest[MAX_PKTS];
+
+static void
+replay_build(void)
+{
+	uint8_t f[PKT_MAX], frags[8][PKT_MAX];
+	uint16_t len, flen[8];
+	unsigned n;
+	struct frames *fr = &replay_in;
+
+#define ADD(dest_, p_, l_)                    \
+	do {                                  \
+		replay_dest[fr->n] = (dest_); \
+		frames_add(fr, (p_), (l_));   \
+	} while (0)
+
+	/* Connected flow A: 10.0.0.1:7000 <- 10.0.0.2:5000. */
+	len = rx_frame(f, PKT_IP4(10, 0, 0, 2), 5000, 7000, 100, 1);
+	ADD(TO_A, f, len);
+	/* Bound flow B: 10.0.0.1:8000 <- anyone. */
+	len = rx_frame(f, PKT_IP4(10, 0, 0, 3), 1234, 8000, 200, 2);
+	ADD(TO_B, f, len);
+	/* Same source, other port: nobody's. */
+	len = rx_frame(f, PKT_IP4(10, 0, 0, 2), 5000, 9999, 10, 3);
+	ADD(TO_EXC, f, len);
+	/* A different remote for A's port: not A's (connected). */
+	len = rx_frame(f, PKT_IP4(10, 0, 0, 9), 5000, 7000, 10, 4);
+	ADD(TO_EXC, f, len);
+	/* ARP request: the flow manager's business. */
+	memset(f, 0, 60);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, peer_mac, 6);
+	f[12] = 0x08;
+	f[13] = 0x06;
+	ADD(TO_EXC, f, 60);
+	/* Truncated IPv4 header. */
+	len = rx_frame(f, PKT_IP4(10, 0, 0, 2), 5000, 7000, 10, 5);
+	ADD(DROPPED, f, 30);
+	/* Bad IP header checksum. */
+	len = rx_frame(f, PKT_IP4(10, 0, 0, 2), 5000, 7000, 10, 6);
+	f[24] ^= 0xff;
+	ADD(DROPPED, f, len);
+	/* IP total length beyond the frame. */
+	len = rx_frame(f, PKT_IP4(10, 0, 0, 2), 5000, 7000, 10, 7);
+	ADD(DROPPED, f, (uint16_t)(len - 4));
+	/* A datagram to B in three fragments, in order. */
+	len = rx_frame(f, PKT_IP4(10, 0, 0, 3), 1234, 8000, 1000, 8);
+	n = pkt_fragment(f, len, 400, frags, flen, 8);
+	assert_int_equal(n, 3);
+	for (unsigned i = 0; i < n; i++)
+		ADD(TO_B, frags[i], flen[i]);
+	/* A datagram to A in three fragments, last first: held, then A. */
+	len = rx_frame(f, PKT_IP4(10, 0, 0, 2), 5000, 7000, 1000, 9);
+	n = pkt_fragment(f, len, 400, frags, flen, 8);
+	ADD(TO_A, frags[2], flen[2]);
+	ADD(TO_A, frags[1], flen[1]);
+	ADD(TO_A, frags[0], flen[0]);
+	/* And one more for A, after all that. */
+	len = rx_frame(f, PKT_IP4(10, 0, 0, 2), 5000, 7000, 1400, 10);
+	ADD(TO_A, f, len);
+#undef ADD
+}
+
+/* The frames of replay_in that must reach @d, in the order they must arrive. */
+static void
+expected(enum dest d, struct frames *out)
+{
+	out->n = 0;
+	for (unsigned i = 0; i < replay_in.n; i++)
+		if (replay_dest[i] == d)
+			frames_add(out, replay_in.data[i], replay_in.len[i]);
+	if (d == TO_A) {
+		/* The whole file is one burst. Later fragments that came before
+		 * their first fragment were held; they are handed out after the
+		 * burst, in arrival order: after the packet that followed. */
+		static struct frames tmp;
+
+		tmp = *out;
+		out->n = 0;
+		frames_add(out, tmp.data[0], tmp.len[0]);
+		frames_add(out, tmp.data[3], tmp.len[3]); /* the first fragment */
+		frames_add(out, tmp.data[4], tmp.len[4]); /* the packet after it */
+		frames_add(out, tmp.data[1], tmp.len[1]); /* held, in arrival order */
+		frames_add(out, tmp.data[2], tmp.len[2]);
+	}
+}
+
+static void
+assert_frames_equal(const struct frames *got, const struct frames *want, const char *who)
+{
+	if (got->n != want->n)
+		fail_msg("%s: %u frames, expected %u", who, got->n, want->n);
+	for (unsigned i = 0; i < got->n; i++) {
+		if (got->len[i] != want->len[i] || memcmp(got->data[i], want->data[i], got->len[i]))
+			fail_msg("%s: frame %u differs (len %u, expected %u)", who, i, got->len[i],
+			    want->len[i]);
+	}
+}
+
+static void
+test_replayed_traffic_reaches_exactly_the_right_channels(void **state)
+{
+	struct app a, b, exc;
+	struct frames got, want, sent;
+	struct flt_flow_spec sa = udp_spec(FLT_KIND_CONNECTED, 7000, PKT_IP4(10, 0, 0, 2), 5000);
+	struct flt_flow_spec sb = udp_spec(FLT_KIND_BOUND, 8000, 0, 0);
+	struct flt_tx_spec ta = udp_tx(7000, PKT_IP4(10, 0, 0, 2), 5000);
+	struct drv_flow_stats fs;
+	struct drv_port_stats ps;
+	struct flt_stats flt;
+	struct rbuf_iorec back[16];
+	uint8_t f[PKT_MAX];
+	uint16_t len;
+	char out_path[128];
+	struct drv *d;
+	unsigned n, refused = 0;
+	(void)state;
+
+	app_open(&a, true, true, N_BUFS);
+	app_open(&b, true, false, N_BUFS);
+	app_open(&exc, true, false, N_BUFS);
+	d = drv_on("net_pcap0", "rep");
+	add_flow(d, 0, &exc, NULL, NULL);
+	add_flow(d, 1, &a, &sa, &ta);
+	add_flow(d, 2, &b, &sb, NULL);
+
+	/* A transmits: good (one piece), good (two pieces, zero copy),
+	 * spoofed source address, spoofed source port, wrong destination,
+	 * IP length that disagrees with the frame. */
+	sent.n = 0;
+	len = tx_frame(f, 7000, PKT_IP4(10, 0, 0, 2), 5000, 64);
+	app_send(&a, f, len, 1, 100);
+	frames_add(&sent, f, len);
+	len = tx_frame(f, 7000, PKT_IP4(10, 0, 0, 2), 5000, 900);
+	app_send(&a, f, len, 2, 101);
+	frames_add(&sent, f, len);
+	{
+		struct pkt_spec s = pkt_udp_default();
+
+		memcpy(s.src_mac, local_mac, 6);
+		s.src = PKT_IP4(10, 0, 0, 66); /* not ours */
+		s.sport = 7000;
+		s.dst = PKT_IP4(10, 0, 0, 2);
+		s.dport = 5000;
+		len = pkt_build(f, &s);
+		app_send(&a, f, len, 1, 102);
+	}
+	len = tx_frame(f, 7001, PKT_IP4(10, 0, 0, 2), 5000, 10); /* another port */
+	app_send(&a, f, len, 1, 103);
+	len = tx_frame(f, 7000, PKT_IP4(10, 0, 0, 3), 5000, 10); /* another peer */
+	app_send(&a, f, len, 1, 104);
+	len = tx_frame(f, 7000, PKT_IP4(10, 0, 0, 2), 5000, 10);
+	f[17] += 8; /* IP total length 8 too long */
+	pkt_fix_ip_csum(f);
+	app_send(&a, f, len, 1, 105);
+
+	run_until_idle(d);
+
+	app_received(&a, &got);
+	expected(TO_A, &want);
+	assert_frames_equal(&got, &want, "flow A");
+	app_received(&b, &got);
+	expected(TO_B, &want);
+	assert_frames_equal(&got, &want, "flow B");
+	app_received(&exc, &got);
+	expected(TO_EXC, &want);
+	assert_frames_equal(&got, &want, "flow manager");
+
+	/* Every record came back; the refused ones flagged. */
+	n = rbuf_get_burst(a.tx, back, 16);
+	assert_int_equal(n, 6);
+	for (unsigned i = 0; i < n; i++) {
+		bool bad = back[i].tag >= 102;
+
+		assert_int_equal(!!(back[i].flags & RBUF_F_REFUSED), bad);
+		refused += bad;
+	}
+	assert_int_equal(refused, 4);
+
+	assert_int_equal(drv_flow_stats(d, 1, &fs, NULL, NULL), 0);
+	assert_int_equal(fs.c[DRV_C_RX_PKTS], 5);
+	assert_int_equal(fs.c[DRV_C_TX_PKTS], 2);
+	assert_int_equal(fs.c[DRV_C_TX_REFUSED], 4);
+	assert_int_equal(fs.tx_refuse[FLT_TX_BAD_SRC_IP], 1);
+	assert_int_equal(fs.tx_refuse[FLT_TX_BAD_SRC_PORT], 1);
+	assert_int_equal(fs.tx_refuse[FLT_TX_BAD_DST], 1);
+	assert_int_equal(fs.tx_refuse[FLT_TX_BAD_LEN], 1);
+	assert_int_equal(drv_flow_stats(d, 2, &fs, NULL, NULL), 0);
+	assert_int_equal(fs.c[DRV_C_RX_PKTS], 4);
+	drv_port_stats(d, &ps);
+	assert_int_equal(ps.rx_pkts, replay_in.n);
+	assert_int_equal(ps.rx_dropped, 3);
+	flt_stats_get(drv_filters(d), &flt);
+	assert_int_equal(flt.drop[FLT_DROP_TRUNCATED], 1);
+	assert_int_equal(flt.drop[FLT_DROP_BAD_CSUM], 1);
+	assert_int_equal(flt.drop[FLT_DROP_BAD_IP_LEN], 1);
+	assert_int_equal(flt.rx_held, 2);
+	assert_int_equal(flt.rx_released, 2);
+
+	/* Closing the port flushes the transmitted pcap. */
+	drv_destroy(d);
+	snprintf(out_path, sizeof(out_path), "%s/out0.pcap", dir);
+	pcap_read(out_path, &got);
+	assert_frames_equal(&got, &sent, "transmitted pcap");
+	app_close(&a);
+	app_close(&b);
+	app_close(&exc);
+}
+
+/* ---- early drop ------------------------------------------------------------------- */
+
+static struct frames drop_in;
+
+static void
+drop_build(void)
+{
+	uint8_t f[PKT_MAX];
+
+	for (unsigned i = 0; i < MAX_PKTS; i++) {
+		uint16_t len = rx_frame(f, PKT_IP4(10, 0, 0, 2), 5000, i % 2 ? 7001 : 7000,
+		    (uint16_t)(20 + i), (uint16_t)i);
+
+		frames_add(&drop_in, f, len);
+	}
+}
+
+static void
+test_a_flow_without_buffers_loses_only_its_own_packets(void **state)
+{
+	struct app good, slow, exc;
+	struct flt_flow_spec sg = udp_spec(FLT_KIND_BOUND, 7000, 0, 0);
+	struct flt_flow_spec ss = udp_spec(FLT_KIND_BOUND, 7001, 0, 0);
+	struct drv_flow_stats fg, fsl, fe;
+	struct frames got;
+	struct drv *d;
+	(void)state;
+
+	app_open(&good, true, false, N_BUFS);
+	app_open(&slow, true, false, 5); /* stops posting after 5 */
+	app_open(&exc, true, false, N_BUFS);
+	d = drv_on("net_pcap1", "drop");
+	add_flow(d, 0, &exc, NULL, NULL);
+	add_flow(d, 1, &good, &sg, NULL);
+	add_flow(d, 2, &slow, &ss, NULL);
+	run_until_idle(d);
+
+	app_received(&good, &got);
+	assert_int_equal(got.n, MAX_PKTS / 2);
+	for (unsigned i = 0; i < got.n; i++)
+		assert_memory_equal(got.data[i], drop_in.data[2 * i], drop_in.len[2 * i]);
+	app_received(&slow, &got);
+	assert_int_equal(got.n, 5);
+
+	assert_int_equal(drv_flow_stats(d, 1, &fg, NULL, NULL), 0);
+	assert_int_equal(drv_flow_stats(d, 2, &fsl, NULL, NULL), 0);
+	assert_int_equal(drv_flow_stats(d, 0, &fe, NULL, NULL), 0);
+	assert_int_equal(fg.c[DRV_C_RX_PKTS], MAX_PKTS / 2);
+	assert_int_equal(fg.c[DRV_C_RX_NO_BUF], 0);
+	assert_int_equal(fsl.c[DRV_C_RX_PKTS], 5);
+	assert_int_equal(fsl.c[DRV_C_RX_NO_BUF], MAX_PKTS / 2 - 5);
+	assert_int_equal(fe.c[DRV_C_RX_PKTS], 0);
+	drv_destroy(d);
+	app_close(&good);
+	app_close(&slow);
+	app_close(&exc);
+}
+
+/* ---- hostile application --------------------------------------------------------- */
+
+static void
+test_a_hostile_application_is_refused_and_others_are_served(void **state)
+{
+	struct app good, evil, exc;
+	struct flt_flow_spec sg = udp_spec(FLT_KIND_BOUND, 7000, 0, 0);
+	struct flt_flow_spec se = udp_spec(FLT_KIND_BOUND, 6666, 0, 0);
+	struct flt_tx_spec tg = udp_tx(7000, 0, 0), te = udp_tx(6666, 0, 0);
+	struct drv_flow_stats fs;
+	struct rbuf_stats txc;
+	struct frames out, want;
+	uint8_t f[PKT_MAX];
+	char path[128];
+	uint16_t len;
+	struct drv *d;
+	(void)state;
+
+	app_open(&good, false, true, 0);
+	app_open(&evil, false, true, 0);
+	app_open(&exc, true, false, N_BUFS);
+	d = drv_on("net_pcap2", "evil");
+	add_flow(d, 0, &exc, NULL, NULL);
+	add_flow(d, 1, &good, &sg, &tg);
+	add_flow(d, 2, &evil, &se, &te);
+
+	want.n = 0;
+	for (unsigned round = 0; round < 4; round++) {
+		/* The good application sends three frames a round. */
+		for (unsigned i = 0; i < 3; i++) {
+			len = tx_frame(f, 7000, PKT_IP4(10, 0, 0, 2), 5000, (uint16_t)(50 + i));
+			app_send(&good, f, len, 1 + i % 2, round * 3 + i);
+			frames_add(&want, f, len);
+		}
+		/* The hostile one: another flow's source port, a forged source
+		 * MAC, a runt, a frame longer than the MTU, a length lie, and
+		 * records pointing outside its data area. */
+		len = tx_frame(f, 7000, PKT_IP4(10, 0, 0, 2), 5000, 10);
+		app_send(&evil, f, len, 1, 0);
+		len = tx_frame(f, 6666, PKT_IP4(10, 0, 0, 2), 5000, 10);
+		f[6] ^= 1;
+		app_send(&evil, f, len, 1, 1);
+		app_send(&evil, f, 10, 1, 2);
+		{
+			struct pkt_spec s = pkt_udp_default();
+
+			memcpy(s.src_mac, local_mac, 6);
+			s.src = PKT_IP4(10, 0, 0, 1);
+			s.sport = 6666;
+			s.payload_len = 1600;
+			len = pkt_build(f, &s);
+			app_send(&evil, f, len, 1, 3);
+		}
+		len = tx_frame(f, 6666, PKT_IP4(10, 0, 0, 2), 5000, 100);
+		f[39] ^= 0x10; /* UDP length */
+		app_send(&evil, f, len, 1, 4);
+		{
+			/* A record pointing past the end of its data area: the
+			 * channel refuses it before the driver looks at it. */
+			struct rbuf_iorec r = {.n_pieces = 1, .tag = 99};
+
+			r.piece[0].off = N_BUFS * BUF_SIZE - 10;
+			r.piece[0].len = 100;
+			assert_int_equal(rbuf_put_burst(evil.tx, &r, 1), 1);
+		}
+		run_until_idle(d);
+		/* Both applications take their records back. */
+		{
+			struct rbuf_iorec r[32];
+
+			while (rbuf_get_burst(good.tx, r, 32))
+				;
+			while (rbuf_get_burst(evil.tx, r, 32))
+				;
+		}
+	}
+	assert_int_equal(drv_flow_stats(d, 1, &fs, NULL, NULL), 0);
+	assert_int_equal(fs.c[DRV_C_TX_PKTS], 12);
+	assert_int_equal(fs.c[DRV_C_TX_REFUSED], 0);
+	assert_int_equal(drv_flow_stats(d, 2, &fs, NULL, &txc), 0);
+	assert_int_equal(fs.c[DRV_C_TX_PKTS], 0);
+	assert_int_equal(fs.c[DRV_C_TX_REFUSED], 4 * 5);
+	assert_int_equal(fs.tx_refuse[FLT_TX_BAD_SRC_PORT], 4);
+	assert_int_equal(fs.tx_refuse[FLT_TX_BAD_SRC_MAC], 4);
+	assert_int_equal(fs.tx_refuse[FLT_TX_TRUNCATED], 4);
+	assert_int_equal(fs.tx_refuse[FLT_TX_TOO_BIG], 4);
+	assert_int_equal(fs.tx_refuse[FLT_TX_BAD_LEN], 4);
+	assert_int_equal(txc.err[RBUF_ERR_BAD_RANGE], 4);
+	drv_destroy(d);
+	snprintf(path, sizeof(path), "%s/out2.pcap", dir);
+	pcap_read(path, &out);
+	assert_frames_equal(&out, &want, "transmitted pcap");
+	app_close(&good);
+	app_close(&evil);
+	app_close(&exc);
+}
+
+/* ---- set-up ------------------------------------------------------------------------ */
+
+static void
+eal_init(void)
+{
+	static char args[12][256];
+	static char *argv[13];
+	int n = 0;
+
+#define ARG(...) snprintf(args[n], sizeof(args[n]), __VA_ARGS__), argv[n] = args[n], n++
+	ARG("test_driver");
+	ARG("--no-huge");
+	ARG("-m");
+	ARG("256");
+	ARG("--no-shconf");
+	ARG("--no-pci");
+	ARG("--file-prefix=test_driver_%d", (int)getpid());
+	ARG("--log-level=error");
+	ARG("--vdev=net_pcap0,rx_pcap=%s/in0.pcap,tx_pcap=%s/out0.pcap", dir, dir);
+	ARG("--vdev=net_pcap1,rx_pcap=%s/in1.pcap,tx_pcap=%s/out1.pcap", dir, dir);
+	ARG("--vdev=net_pcap2,rx_pcap=%s/in2.pcap,tx_pcap=%s/out2.pcap", dir, dir);
+	ARG("-l0");
+#undef ARG
+	if (rte_eal_init(n, argv) < 0) {
+		fprintf(stderr, "rte_eal_init failed\n");
+		exit(1);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_replayed_traffic_reaches_exactly_the_right_channels),
+	    cmocka_unit_test(test_a_flow_without_buffers_loses_only_its_own_packets),
+	    cmocka_unit_test(test_a_hostile_application_is_refused_and_others_are_served),
+	};
+	struct frames empty = {.n = 0};
+	char path[128];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "/tmp/sluice-test-driver-%d", (int)getpid());
+	if (mkdir(dir, 0700) < 0)
+		return 1;
+	replay_build();
+	drop_build();
+	snprintf(path, sizeof(path), "%s/in0.pcap", dir);
+	pcap_write(path, &replay_in);
+	snprintf(path, sizeof(path), "%s/in1.pcap", dir);
+	pcap_write(path, &drop_in);
+	snprintf(path, sizeof(path), "%s/in2.pcap", dir);
+	pcap_write(path, &empty);
+	eal_init();
+	rc = cmocka_run_group_tests_name("driver", tests, NULL, NULL);
+	rte_eal_cleanup();
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/in%d.pcap", dir, i);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/out%d.pcap", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+	return rc;
+}
