@@ -15,9 +15,6 @@
 
 #include "sched/sch_priv.h"
 
-#define W_OFF offsetof(struct sch_flow, w)
-#define X_OFF offsetof(struct sch_flow, x)
-
 void
 sch__extra_add(struct sch *s, uint32_t i)
 {
@@ -25,13 +22,13 @@ sch__extra_add(struct sch *s, uint32_t i)
 
 	/* Keep a deficit owed, but never let an absence earn slack. */
 	f->deficit = (f->deficit < 0 ? f->deficit : 0) + s->quantum_wu;
-	sch__list_push_tail(s->flows, &s->extra_head, i, X_OFF);
+	sch__list_push_tail(s->xl, &s->extra_head, i);
 }
 
 void
 sch__extra_del(struct sch *s, uint32_t i)
 {
-	sch__list_del(s->flows, &s->extra_head, i, X_OFF);
+	sch__list_del(s->xl, &s->extra_head, i);
 }
 
 static void
@@ -41,20 +38,22 @@ place(struct sch *s, uint32_t i)
 
 	if (f->remaining > 0) {
 		f->state = SCH_S_ELIGIBLE;
-		sch__wheel_insert(&s->eligible, s->flows, i);
+		sch__wheel_insert(&s->eligible, s->wl, i, f->deadline);
 	} else {
 		f->state = SCH_S_WAITING;
-		sch__wheel_insert(&s->waiting, s->flows, i);
+		sch__wheel_insert(&s->waiting, s->wl, i, f->deadline);
 	}
 }
 
 void
 sch__unplace(struct sch *s, uint32_t i)
 {
-	if (s->flows[i].state == SCH_S_ELIGIBLE)
-		sch__wheel_remove(&s->eligible, s->flows, i);
-	else if (s->flows[i].state == SCH_S_WAITING)
-		sch__wheel_remove(&s->waiting, s->flows, i);
+	const struct sch_flow *f = &s->flows[i];
+
+	if (f->state == SCH_S_ELIGIBLE)
+		sch__wheel_remove(&s->eligible, s->wl, i, f->deadline);
+	else if (f->state == SCH_S_WAITING)
+		sch__wheel_remove(&s->waiting, s->wl, i, f->deadline);
 }
 
 /*
@@ -136,7 +135,7 @@ collect(struct sch *s, struct sch_wheel *w, uint64_t cur, uint32_t *due)
 		abs = s->next_slot + (((uint64_t)idx - s->next_slot) & w->mask);
 		if (abs >= cur)
 			return;
-		sch__list_splice(s->flows, due, sch__wheel_take(w, (uint32_t)idx), W_OFF);
+		sch__list_splice(s->wl, due, sch__wheel_take(w, (uint32_t)idx));
 	}
 }
 
@@ -149,7 +148,7 @@ static void
 advance(struct sch *s, uint64_t now)
 {
 	uint64_t cur = now >> s->gshift;
-	uint32_t due = SCH_NIL, i, next;
+	uint32_t due = SCH_NIL, i, next, lead;
 
 	if (likely(cur <= s->next_slot))
 		return;
@@ -158,10 +157,21 @@ advance(struct sch *s, uint64_t now)
 	s->next_slot = cur;
 	if (due == SCH_NIL)
 		return;
-	/* roll() re-links each flow, so read the next one first. */
+	/*
+	 * roll() re-links each flow, so read the next one first. The records
+	 * are scattered: prefetch SCH_PF_AHEAD flows ahead down the list (its
+	 * links are compact and cached), so that the misses overlap.
+	 */
+	lead = due;
+	for (unsigned k = 0; k < SCH_PF_AHEAD && (lead = s->wl[lead].next) != due; k++)
+		sch__flow_prefetch(s, lead);
 	i = due;
 	do {
-		next = s->flows[i].w.next;
+		next = s->wl[i].next;
+		if (lead != due) {
+			lead = s->wl[lead].next;
+			sch__flow_prefetch(s, lead);
+		}
 		roll(s, i, now);
 		i = next;
 	} while (i != due);
@@ -178,6 +188,36 @@ tick(struct sch *s, uint64_t now)
 	return now;
 }
 
+/*
+ * Flow @i heads the earliest eligible slot: keep the prefetch cursor
+ * SCH_PF_AHEAD flows down its list. In the usual case @i is the flow that
+ * followed the last one chosen, and the cursor moves one step; otherwise
+ * (another slot, or a list that changed) it starts again from @i.
+ */
+static inline void
+pf_step(struct sch *s, uint32_t i)
+{
+	uint32_t t;
+
+	if (likely(i == s->pf_next)) {
+		s->pf_last = i;
+		s->pf_next = s->wl[i].next;
+		t = s->pf_tail;
+		if (t != SCH_NIL && (t = s->wl[t].next) != SCH_NIL)
+			sch__flow_prefetch(s, t);
+		s->pf_tail = t;
+		return;
+	}
+	if (i == s->pf_last)
+		return;
+	s->pf_last = i;
+	s->pf_next = s->wl[i].next;
+	t = i;
+	for (unsigned k = 0; k < SCH_PF_AHEAD && (t = s->wl[t].next) != i; k++)
+		sch__flow_prefetch(s, t);
+	s->pf_tail = t;
+}
+
 /* The eligible flow with the earliest deadline, or SCH_NIL. */
 static uint32_t
 edf_pick(struct sch *s, uint64_t now)
@@ -191,9 +231,10 @@ edf_pick(struct sch *s, uint64_t now)
 		if (idx < 0)
 			return SCH_NIL;
 		i = w->head[idx];
+		pf_step(s, i);
 		if (likely(s->flows[i].deadline > now))
 			return i;
-		sch__wheel_remove(w, s->flows, i);
+		sch__wheel_remove(w, s->wl, i, s->flows[i].deadline);
 		roll(s, i, now);
 	}
 }
@@ -257,7 +298,7 @@ charge_slack(struct sch *s, uint32_t i, int64_t cost)
 	if (f->deficit <= 0) {
 		f->deficit += s->quantum_wu;
 		if (s->extra_head == i)
-			s->extra_head = f->x.next;
+			s->extra_head = s->xl[i].next;
 	}
 }
 
@@ -295,18 +336,18 @@ sch_charge(struct sch *s, uint32_t i, uint32_t frame_len, uint64_t now)
 	c->wire_wu += (uint64_t)cost;
 	s->wire_wu += (uint64_t)cost;
 	if (f->state >= SCH_S_ELIGIBLE) {
-		if (now > c->wait_since)
-			c->wait_ns += now - c->wait_since;
+		if (now > f->wait_since)
+			c->wait_ns += now - f->wait_since;
 		/* The next frame waits from the end of this one. */
-		c->wait_since = s->link_free_ns;
+		f->wait_since = s->link_free_ns;
 	}
 
 	if (f->state == SCH_S_ELIGIBLE) {
 		f->remaining -= cost;
 		if (f->remaining <= 0) {
-			sch__wheel_remove(&s->eligible, s->flows, i);
+			sch__wheel_remove(&s->eligible, s->wl, i, f->deadline);
 			f->state = SCH_S_WAITING;
-			sch__wheel_insert(&s->waiting, s->flows, i);
+			sch__wheel_insert(&s->waiting, s->wl, i, f->deadline);
 		}
 	} else if (f->extra) {
 		charge_slack(s, i, cost);
@@ -333,7 +374,7 @@ sch_flow_backlog(struct sch *s, uint32_t i, uint32_t head_len, uint64_t now)
 		return 0;
 
 	s->n_backlogged++;
-	s->flows[i].ctr.wait_since = now;
+	f->wait_since = now;
 	if (f->slice_wu != 0 && now >= f->deadline) {
 		/* The old period is over: the next one starts now. */
 		if (f->pending)
@@ -379,8 +420,8 @@ sch_flow_idle(struct sch *s, uint32_t i, uint64_t now)
 	if (f->state < SCH_S_ELIGIBLE)
 		return 0;
 	c = &s->flows[i].ctr;
-	if (now > c->wait_since)
-		c->wait_ns += now - c->wait_since;
+	if (now > f->wait_since)
+		c->wait_ns += now - f->wait_since;
 	sch__unplace(s, i);
 	if (f->extra)
 		sch__extra_del(s, i);

@@ -4,7 +4,7 @@
  * circular lists of flow ids it is built from.
  *
  *   slot:    0     1     2           mask
- *   head:  [NIL] [ 7 ] [NIL] ... [ 3 ]        FIFO lists through sch_flow.w
+ *   head:  [NIL] [ 7 ] [NIL] ... [ 3 ]        FIFO lists through sch.wl[]
  *   bm[0]:  0     1     0     ...  1          one bit per slot
  *   bm[1]:  bit i = word i of bm[0] is not zero
  *   ...
@@ -19,41 +19,35 @@
 
 #include "sched/sch_priv.h"
 
-static inline struct sch_link *
-lnk(struct sch_flow *flows, uint32_t i, size_t off)
-{
-	return (struct sch_link *)(void *)((char *)&flows[i] + off);
-}
-
 void
-sch__list_push_tail(struct sch_flow *flows, uint32_t *head, uint32_t i, size_t off)
+sch__list_push_tail(struct sch_link *links, uint32_t *head, uint32_t i)
 {
-	struct sch_link *l = lnk(flows, i, off);
+	struct sch_link *l = &links[i];
 
 	if (*head == SCH_NIL) {
 		l->next = l->prev = i;
 		*head = i;
 		return;
 	}
-	struct sch_link *h = lnk(flows, *head, off);
+	struct sch_link *h = &links[*head];
 	uint32_t tail = h->prev;
 
 	l->next = *head;
 	l->prev = tail;
-	lnk(flows, tail, off)->next = i;
+	links[tail].next = i;
 	h->prev = i;
 }
 
 void
-sch__list_del(struct sch_flow *flows, uint32_t *head, uint32_t i, size_t off)
+sch__list_del(struct sch_link *links, uint32_t *head, uint32_t i)
 {
-	struct sch_link *l = lnk(flows, i, off);
+	struct sch_link *l = &links[i];
 
 	if (l->next == i) {
 		*head = SCH_NIL;
 	} else {
-		lnk(flows, l->prev, off)->next = l->next;
-		lnk(flows, l->next, off)->prev = l->prev;
+		links[l->prev].next = l->next;
+		links[l->next].prev = l->prev;
 		if (*head == i)
 			*head = l->next;
 	}
@@ -61,7 +55,7 @@ sch__list_del(struct sch_flow *flows, uint32_t *head, uint32_t i, size_t off)
 }
 
 void
-sch__list_splice(struct sch_flow *flows, uint32_t *head, uint32_t other, size_t off)
+sch__list_splice(struct sch_link *links, uint32_t *head, uint32_t other)
 {
 	if (other == SCH_NIL)
 		return;
@@ -69,14 +63,14 @@ sch__list_splice(struct sch_flow *flows, uint32_t *head, uint32_t other, size_t 
 		*head = other;
 		return;
 	}
-	struct sch_link *a = lnk(flows, *head, off);
-	struct sch_link *b = lnk(flows, other, off);
+	struct sch_link *a = &links[*head];
+	struct sch_link *b = &links[other];
 	uint32_t a_tail = a->prev;
 	uint32_t b_tail = b->prev;
 
-	lnk(flows, a_tail, off)->next = other;
+	links[a_tail].next = other;
 	b->prev = a_tail;
-	lnk(flows, b_tail, off)->next = *head;
+	links[b_tail].next = *head;
 	a->prev = b_tail;
 }
 
@@ -193,23 +187,23 @@ sch__wheel_first(const struct sch_wheel *w, uint32_t from)
 }
 
 void
-sch__wheel_insert(struct sch_wheel *w, struct sch_flow *flows, uint32_t i)
+sch__wheel_insert(struct sch_wheel *w, struct sch_link *links, uint32_t i, uint64_t deadline)
 {
-	uint32_t slot = (uint32_t)(flows[i].deadline >> w->gshift) & w->mask;
+	uint32_t slot = (uint32_t)(deadline >> w->gshift) & w->mask;
 
 	if (w->head[slot] == SCH_NIL)
 		bm_set(w, slot);
-	sch__list_push_tail(flows, &w->head[slot], i, offsetof(struct sch_flow, w));
+	sch__list_push_tail(links, &w->head[slot], i);
 	w->len[slot]++;
 	w->count++;
 }
 
 void
-sch__wheel_remove(struct sch_wheel *w, struct sch_flow *flows, uint32_t i)
+sch__wheel_remove(struct sch_wheel *w, struct sch_link *links, uint32_t i, uint64_t deadline)
 {
-	uint32_t slot = (uint32_t)(flows[i].deadline >> w->gshift) & w->mask;
+	uint32_t slot = (uint32_t)(deadline >> w->gshift) & w->mask;
 
-	sch__list_del(flows, &w->head[slot], i, offsetof(struct sch_flow, w));
+	sch__list_del(links, &w->head[slot], i);
 	w->len[slot]--;
 	if (w->head[slot] == SCH_NIL)
 		bm_clear(w, slot);

@@ -143,10 +143,13 @@ sch_create(const struct sch_cfg *cfg)
 	s->quantum_wu = (int64_t)sch_wire_bytes(s->max_frame_len) << SCH_WU_SHIFT;
 	s->gshift = gshift;
 	s->extra_head = SCH_NIL;
+	s->pf_next = s->pf_tail = s->pf_last = SCH_NIL;
 
 	s->flows = flows_alloc(s->max_flows);
+	s->wl = malloc(sizeof(*s->wl) * s->max_flows);
+	s->xl = malloc(sizeof(*s->xl) * s->max_flows);
 	s->conf = calloc(s->max_flows, sizeof(*s->conf));
-	if (!s->flows || !s->conf)
+	if (!s->flows || !s->wl || !s->xl || !s->conf)
 		goto out_free;
 	if (sch__wheel_init(&s->eligible, nslots, gshift) < 0)
 		goto out_free;
@@ -158,6 +161,8 @@ out_fini_eligible:
 	sch__wheel_fini(&s->eligible);
 out_free:
 	free(s->flows);
+	free(s->wl);
+	free(s->xl);
 	free(s->conf);
 	free(s);
 	errno = ENOMEM;
@@ -175,6 +180,8 @@ sch_destroy(struct sch *s)
 	sch__wheel_fini(&s->eligible);
 	sch__wheel_fini(&s->waiting);
 	free(s->flows);
+	free(s->wl);
+	free(s->xl);
 	free(s->conf);
 	free(s);
 }
@@ -215,12 +222,11 @@ sch_flow_add(struct sch *s, uint32_t flow, const struct sch_qos *q)
 	*f = (struct sch_flow){
 	    .slice_wu = sch__slice_wu(s, q->slice_ns),
 	    .period_ns = q->period_ns,
-	    .w = {SCH_NIL, SCH_NIL},
-	    .x = {SCH_NIL, SCH_NIL},
 	    .state = SCH_S_IDLE,
 	    .extra = q->extra,
 	};
-	memset(&s->flows[flow].ctr, 0, sizeof(s->flows[flow].ctr));
+	s->wl[flow] = (struct sch_link){SCH_NIL, SCH_NIL};
+	s->xl[flow] = (struct sch_link){SCH_NIL, SCH_NIL};
 	s->conf[flow] = (struct sch_flow_conf){.qos = *q, .reserved = util};
 	s->reserved += util;
 	s->n_flows++;

@@ -43,8 +43,9 @@
  * Data structures (details and bounds: docs/sched.md)
  * ---------------------------------------------------
  *
- *     flows[max_flows]          one 64-byte hot record per flow id, plus
- *        |                      counters and configuration beside it
+ *     flows[max_flows]          one 128-byte record per flow id (state, then
+ *        |                      counters); list links and configuration in
+ *        |                      arrays beside it
  *        |
  *        +-- eligible wheel: backlogged flows with slice left, in the
  *        |   slot of their deadline     [slot][slot][slot]...   (EDF)
