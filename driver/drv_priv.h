@@ -43,6 +43,7 @@ struct drv_flow {
 	bool checked; /* transmit filter applies (not for the exception flow) */
 
 	struct rbuf_chan *rx; /* driver = sender (RMM) */
+	uint8_t *rx_data;     /* its data area, as mapped here */
 	struct rbuf_chan *tx; /* driver = receiver (TMM) */
 
 	/* Receive: empty buffers taken from the app, not yet filled. */

@@ -100,6 +100,7 @@ drv_flow_add(struct drv *d, const struct drv_flow_cfg *fc)
 			set_err("receive channel: %s", rbuf_errmsg());
 			goto out_release;
 		}
+		f->rx_data = rbuf_data(f->rx);
 	}
 	if (fc->tx) {
 		struct rbuf_chan_cfg g;
@@ -161,6 +162,7 @@ drv_flow_remove(struct drv *d, uint32_t id)
 	/* Buffers it posted are its own; nothing of the driver's is in them. */
 	rbuf_chan_destroy(f->rx);
 	f->rx = NULL;
+	f->rx_data = NULL;
 	f->rx_cache_n = 0;
 	if (f->in_flight) {
 		f->state = DRV_FLOW_DYING; /* released by the last completion */
