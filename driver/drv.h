@@ -95,6 +95,24 @@ struct drv_flow_cfg {
 	/* QoS (used once the scheduler is on the transmit path). */
 	uint64_t period_ns, slice_ns;
 	bool extra;
+	/* Whose flow it is, for the operator and for a flow manager that
+	 * restarts and reads the flow table back. */
+	uint32_t owner_pid, owner_uid;
+	char owner_comm[16];
+};
+
+/* A flow as installed, read back by drv_flow_info(). */
+struct drv_flow_info {
+	uint32_t id;
+	enum drv_flow_state state;
+	struct flt_flow_spec rx_spec;
+	struct flt_tx_spec tx_spec;
+	bool has_rx, has_tx;
+	struct rbuf_chan_cfg rx_geom, tx_geom;
+	uint64_t period_ns, slice_ns;
+	bool extra;
+	uint32_t owner_pid, owner_uid;
+	char owner_comm[16];
 };
 
 struct drv;
@@ -134,6 +152,15 @@ int drv_flow_remove(struct drv *d, uint32_t id);
 
 /* Replace a flow's transmit filter (e.g. a new next-hop MAC). */
 int drv_flow_set_tx(struct drv *d, uint32_t id, const struct flt_tx_spec *spec);
+
+/* Change a flow's guarantee (kept for the scheduler). Returns 0, -ENOENT. */
+int drv_flow_set_qos(struct drv *d, uint32_t id, uint64_t period_ns, uint64_t slice_ns, bool extra);
+
+/* Read a flow back as installed. Returns 0, -ENOENT. */
+int drv_flow_info(const struct drv *d, uint32_t id, struct drv_flow_info *fi);
+
+/* The port this driver serves. */
+uint16_t drv_port(const struct drv *d);
 
 /* Copy out a flow's counters (and its channels' rbuf counters). */
 int drv_flow_stats(const struct drv *d, uint32_t id, struct drv_flow_stats *st,

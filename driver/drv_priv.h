@@ -39,7 +39,12 @@ struct drv_flow {
 	enum drv_flow_state state;
 	uint32_t id;
 	struct flt_flow_spec rx_spec; /* as installed, to remove it */
+	struct flt_tx_spec tx_spec;   /* as given, to read it back */
 	struct flt_tx_template tmpl;
+	uint64_t period_ns, slice_ns;
+	bool extra;
+	uint32_t owner_pid, owner_uid;
+	char owner_comm[16];
 	bool checked; /* transmit filter applies (not for the exception flow) */
 
 	struct rbuf_chan *rx; /* driver = sender (RMM) */

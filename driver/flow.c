@@ -81,6 +81,14 @@ drv_flow_add(struct drv *d, const struct drv_flow_cfg *fc)
 	}
 	memset(f, 0, sizeof(*f));
 	f->id = fc->id;
+	f->tx_spec = fc->tx_spec;
+	f->period_ns = fc->period_ns;
+	f->slice_ns = fc->slice_ns;
+	f->extra = fc->extra;
+	f->owner_pid = fc->owner_pid;
+	f->owner_uid = fc->owner_uid;
+	memcpy(f->owner_comm, fc->owner_comm, sizeof(f->owner_comm));
+	f->owner_comm[sizeof(f->owner_comm) - 1] = '\0';
 	if (fc->id != DRV_FLOW_EXC && fc->tx) {
 		rc = flt_tx_template_init(&f->tmpl, &fc->tx_spec);
 		if (rc < 0) {
@@ -184,6 +192,51 @@ drv_flow_set_tx(struct drv *d, uint32_t id, const struct flt_tx_spec *spec)
 	if (rc < 0)
 		return rc;
 	d->flows[id].tmpl = t; /* the next record is checked against it */
+	d->flows[id].tx_spec = *spec;
+	return 0;
+}
+
+int
+drv_flow_set_qos(struct drv *d, uint32_t id, uint64_t period_ns, uint64_t slice_ns, bool extra)
+{
+	struct drv_flow *f;
+
+	if (id >= d->cfg.max_flows || d->flows[id].state != DRV_FLOW_ACTIVE)
+		return -ENOENT;
+	if (slice_ns > period_ns)
+		return -EINVAL;
+	f = &d->flows[id];
+	f->period_ns = period_ns;
+	f->slice_ns = slice_ns;
+	f->extra = extra;
+	return 0;
+}
+
+int
+drv_flow_info(const struct drv *d, uint32_t id, struct drv_flow_info *fi)
+{
+	const struct drv_flow *f;
+
+	if (id >= d->cfg.max_flows || d->flows[id].state == DRV_FLOW_FREE)
+		return -ENOENT;
+	f = &d->flows[id];
+	memset(fi, 0, sizeof(*fi));
+	fi->id = id;
+	fi->state = f->state;
+	fi->rx_spec = f->rx_spec;
+	fi->tx_spec = f->tx_spec;
+	fi->has_rx = f->rx != NULL;
+	fi->has_tx = f->tx != NULL;
+	if (f->rx)
+		rbuf_chan_geometry(f->rx, &fi->rx_geom);
+	if (f->tx)
+		rbuf_chan_geometry(f->tx, &fi->tx_geom);
+	fi->period_ns = f->period_ns;
+	fi->slice_ns = f->slice_ns;
+	fi->extra = f->extra;
+	fi->owner_pid = f->owner_pid;
+	fi->owner_uid = f->owner_uid;
+	memcpy(fi->owner_comm, f->owner_comm, sizeof(fi->owner_comm));
 	return 0;
 }
 

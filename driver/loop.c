@@ -212,3 +212,9 @@ drv_filters(const struct drv *d)
 {
 	return d->flt;
 }
+
+uint16_t
+drv_port(const struct drv *d)
+{
+	return d->port;
+}
