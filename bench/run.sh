@@ -13,6 +13,11 @@ status=0
 while read -r name; do
     case "$name" in ''|'#'*) continue ;; esac
     exe="$build/bench/$name"
+    if [ -f "$here/$name.sh" ]; then
+        echo "== $name"
+        sh "$here/$name.sh" "$build" "$out" "$@" || status=1
+        continue
+    fi
     if [ ! -x "$exe" ]; then
         echo "bench: $exe is missing" >&2
         status=1

@@ -197,7 +197,10 @@ drv_run(struct drv *d, volatile int *stop, void (*ctl)(void *), void *arg)
 		drv_sleep(d, 100);
 		if (ctl)
 			ctl(arg);
-		idle = 0;
+		/* Spin again only after real work: a wake-up that finds
+		 * nothing (the timeout of a port without interrupts) goes
+		 * straight back to sleep, which keeps an idle driver cheap. */
+		idle = d->cfg.idle_spins - 1;
 	}
 }
 

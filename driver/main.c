@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice-driver: the thin multiplexing driver daemon. Reads its INI
+ * configuration (every setting also on the command line), starts DPDK's
+ * EAL on the configured port, opens the control socket for the flow
+ * manager, says READY to systemd, and runs the loop until SIGINT/SIGTERM.
+ *
+ *   [driver]
+ *   name = drv0                  ; instance: DPDK file prefix, object names
+ *   port = net_af_packet0,iface=veth0   ; a DPDK vdev, or a PCI address
+ *   lcore = 0
+ *   memory_mb = 256
+ *   control = /run/sluice/driver.sock
+ *   flowmgr_user = root
+ *   max_flows = 1024
+ *   idle_sleep_ms = 1
+ *   droplog = no
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <systemd/sd-daemon.h>
+
+#include "driver/ctl.h"
+#include "driver/drv.h"
+
+struct opts {
+	char name[32];
+	char port[256];
+	unsigned lcore;
+	unsigned memory_mb;
+	char control[PATH_MAX];
+	char flowmgr_user[64];
+	unsigned max_flows;
+	unsigned idle_sleep_ms;
+	int droplog;
+	int check;
+	char config[PATH_MAX];
+};
+
+static volatile int stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int
+set_opt(struct opts *o, const char *key, const char *val)
+{
+	char *end;
+	unsigned long v;
+
+#define STR(field)                                                                             \
+	if (strcmp(key, #field) == 0)                                                          \
+		return snprintf(o->field, sizeof(o->field), "%s", val) < (int)sizeof(o->field) \
+			   ? 0                                                                 \
+			   : -1;
+	STR(name)
+	STR(port)
+	STR(control)
+	STR(flowmgr_user)
+#undef STR
+	if (strcmp(key, "droplog") == 0) {
+		o->droplog =
+		    strcmp(val, "yes") == 0 || strcmp(val, "1") == 0 || strcmp(val, "true") == 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || *end || end == val || v > 1000000)
+		return -1;
+#define NUM(field)                      \
+	if (strcmp(key, #field) == 0) { \
+		o->field = (unsigned)v; \
+		return 0;               \
+	}
+	NUM(lcore)
+	NUM(memory_mb)
+	NUM(max_flows)
+	NUM(idle_sleep_ms)
+#undef NUM
+	return -1;
+}
+
+static int
+ini_cb(void *user, const char *section, const char *key, const char *val)
+{
+	if (strcmp(section, "driver") != 0) {
+		fprintf(stderr, "sluice-driver: unknown section [%s]\n", section);
+		return 0;
+	}
+	if (set_opt(user, key, val) < 0) {
+		fprintf(stderr, "sluice-driver: bad setting %s = %s\n", key, val);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sluice-driver [-c FILE] [--check] [--name N] [--port DEVARGS] [--lcore N]\n"
+	    "         [--memory-mb N] [--control PATH] [--flowmgr-user USER] [--max-flows N]\n"
+	    "         [--idle-sleep-ms N] [--droplog]\n");
+}
+
+static int
+parse_args(struct opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'k'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"lcore", required_argument, NULL, 'l'},
+	    {"memory-mb", required_argument, NULL, 'm'},
+	    {"control", required_argument, NULL, 's'},
+	    {"flowmgr-user", required_argument, NULL, 'u'},
+	    {"max-flows", required_argument, NULL, 'f'},
+	    {"idle-sleep-ms", required_argument, NULL, 'i'},
+	    {"droplog", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const char *const keys[128] = {['n'] = "name",
+	    ['p'] = "port",
+	    ['l'] = "lcore",
+	    ['m'] = "memory_mb",
+	    ['s'] = "control",
+	    ['u'] = "flowmgr_user",
+	    ['f'] = "max_flows",
+	    ['i'] = "idle_sleep_ms"};
+	int ch;
+
+	/* The file first, then the command line overrides it. */
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
+			snprintf(o->config, sizeof(o->config), "%s", argv[i + 1]);
+	if (o->config[0]) {
+		int line = ini_parse(o->config, ini_cb, o);
+
+		if (line != 0) {
+			fprintf(stderr, "sluice-driver: %s: %s %d\n", o->config,
+			    line < 0 ? "cannot read" : "error on line", line);
+			return -1;
+		}
+	}
+	while ((ch = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			break;
+		case 'k':
+			o->check = 1;
+			break;
+		case 'd':
+			o->droplog = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			if (ch > 0 && ch < 128 && keys[ch]) {
+				if (set_opt(o, keys[ch], optarg) < 0) {
+					fprintf(stderr, "sluice-driver: bad --%s %s\n", keys[ch],
+					    optarg);
+					return -1;
+				}
+				break;
+			}
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (!o->port[0]) {
+		fprintf(stderr, "sluice-driver: no port configured (port = ... or --port)\n");
+		return -1;
+	}
+	if (!getpwnam(o->flowmgr_user)) {
+		fprintf(stderr, "sluice-driver: no user %s\n", o->flowmgr_user);
+		return -1;
+	}
+	return 0;
+}
+
+/* EAL arguments from the settings: no hugepages, our own file prefix. */
+static int
+eal_start(const struct opts *o)
+{
+	static char a[12][300];
+	static char *argv[12];
+	bool vdev = strncmp(o->port, "net_", 4) == 0;
+	int n = 0;
+
+#define ARG(...) (snprintf(a[n], sizeof(a[n]), __VA_ARGS__), argv[n] = a[n], n++)
+	ARG("sluice-driver");
+	ARG("-l%u", o->lcore);
+	ARG("--no-huge");
+	ARG("-m%u", o->memory_mb);
+	ARG("--no-shconf");
+	ARG("--file-prefix=sluice-%s", o->name);
+	ARG("--log-level=notice");
+	ARG("--no-telemetry");
+	if (vdev) {
+		ARG("--no-pci");
+		ARG("--vdev=%s", o->port);
+	} else {
+		ARG("-a%s", o->port);
+	}
+#undef ARG
+	return rte_eal_init(n, argv);
+}
+
+static int
+mkdir_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = {.name = "drv0",
+	    .memory_mb = 256,
+	    .control = "/run/sluice/driver.sock",
+	    .flowmgr_user = "root",
+	    .max_flows = 1024,
+	    .idle_sleep_ms = 1};
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct drv_cfg cfg = {0};
+	struct drv_ctl *ctl;
+	struct drv *d;
+	uint16_t port;
+
+	if (parse_args(&o, argc, argv) < 0)
+		return 1;
+	if (o.check) {
+		printf(
+		    "sluice-driver: configuration ok: name %s, port %s, control %s, flow manager "
+		    "%s, %u flows\n",
+		    o.name, o.port, o.control, o.flowmgr_user, o.max_flows);
+		return 0;
+	}
+	if (eal_start(&o) < 0) {
+		fprintf(stderr, "sluice-driver: EAL: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	if (rte_eth_dev_count_avail() != 1) {
+		fprintf(stderr, "sluice-driver: expected one port, found %u\n",
+		    rte_eth_dev_count_avail());
+		return 1;
+	}
+	RTE_ETH_FOREACH_DEV(port) break;
+	cfg.port_id = port;
+	cfg.max_flows = o.max_flows;
+	cfg.idle_sleep_ms = o.idle_sleep_ms;
+	cfg.name = o.name;
+	d = drv_create(&cfg);
+	if (!d) {
+		fprintf(stderr, "sluice-driver: port %s: %s\n", o.port, strerror(errno));
+		return 1;
+	}
+	drv_droplog(d, o.droplog);
+	if (mkdir_parent(o.control) < 0 ||
+	    !(ctl = drv_ctl_open(d, o.control, getpwnam(o.flowmgr_user)->pw_uid))) {
+		fprintf(
+		    stderr, "sluice-driver: control socket %s: %s\n", o.control, strerror(errno));
+		drv_destroy(d);
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sd_notify(0, "READY=1");
+	fprintf(stderr, "sluice-driver %s: serving %s, control %s\n", o.name, o.port, o.control);
+
+	drv_run(d, &stop, drv_ctl_poll, ctl);
+
+	sd_notify(0, "STOPPING=1");
+	drv_ctl_close(ctl);
+	drv_destroy(d);
+	unlink(o.control);
+	rte_eal_cleanup();
+	return 0;
+}
