@@ -38,10 +38,10 @@ place(struct sch *s, uint32_t i)
 
 	if (f->remaining > 0) {
 		f->state = SCH_S_ELIGIBLE;
-		sch__wheel_insert(&s->eligible, s->wl, i, f->deadline);
+		sch__wheel_insert(&s->eligible, i, f->deadline);
 	} else {
 		f->state = SCH_S_WAITING;
-		sch__wheel_insert(&s->waiting, s->wl, i, f->deadline);
+		sch__wheel_insert(&s->waiting, i, f->deadline);
 	}
 }
 
@@ -51,9 +51,9 @@ sch__unplace(struct sch *s, uint32_t i)
 	const struct sch_flow *f = &s->flows[i];
 
 	if (f->state == SCH_S_ELIGIBLE)
-		sch__wheel_remove(&s->eligible, s->wl, i, f->deadline);
+		sch__wheel_remove(&s->eligible, i, f->deadline);
 	else if (f->state == SCH_S_WAITING)
-		sch__wheel_remove(&s->waiting, s->wl, i, f->deadline);
+		sch__wheel_remove(&s->waiting, i, f->deadline);
 }
 
 /*
@@ -122,21 +122,56 @@ roll(struct sch *s, uint32_t i, uint64_t now)
 	place(s, i);
 }
 
-/* Move every flow of the slots before @cur from wheel @w to list @due. */
+/*
+ * Take every slot before @cur out of wheel @w, appending its block chain to
+ * the chain *@due .. *@due_tail.
+ */
 static void
-collect(struct sch *s, struct sch_wheel *w, uint64_t cur, uint32_t *due)
+collect(struct sch *s, struct sch_wheel *w, uint64_t cur, uint32_t *due, uint32_t *due_tail)
 {
 	for (;;) {
 		int64_t idx = sch__wheel_first(w, (uint32_t)s->next_slot & w->mask);
 		uint64_t abs;
+		uint32_t h, t;
 
 		if (idx < 0)
 			return;
 		abs = s->next_slot + (((uint64_t)idx - s->next_slot) & w->mask);
 		if (abs >= cur)
 			return;
-		sch__list_splice(s->wl, due, sch__wheel_take(w, (uint32_t)idx));
+		h = sch__wheel_take(w, (uint32_t)idx, &t);
+		if (*due == SCH_NIL)
+			*due = h;
+		else
+			s->pool.blk[*due_tail].next = h;
+		*due_tail = t;
 	}
+}
+
+/*
+ * Prefetch the record of the flow SCH_PF_AHEAD entries behind entry @off of
+ * block @b, which will be rolled or chosen that many steps later: the ids
+ * are read in order, not chased. Always inlined: a void function whose only
+ * effect is __builtin_prefetch() counts as const to GCC's IPA, which then
+ * deletes the call (GCC 12).
+ */
+static inline __attribute__((always_inline)) void
+pf_ahead(const struct sch *s, const struct sch_blk *b, unsigned off)
+{
+	unsigned j = off + SCH_PF_AHEAD;
+	uint32_t id;
+
+	if (j >= b->n) {
+		if (b->next == SCH_NIL)
+			return;
+		j -= b->n;
+		b = &s->pool.blk[b->next];
+	}
+	if (j >= b->n || j >= SCH_BLK_IDS)
+		return;
+	id = b->id[j];
+	if (id != SCH_NIL)
+		sch__flow_prefetch(s, id);
 }
 
 /*
@@ -148,33 +183,46 @@ static void
 advance(struct sch *s, uint64_t now)
 {
 	uint64_t cur = now >> s->gshift;
-	uint32_t due = SCH_NIL, i, next, lead;
+	uint32_t due = SCH_NIL, due_tail = SCH_NIL;
 
 	if (likely(cur <= s->next_slot))
 		return;
-	collect(s, &s->waiting, cur, &due);
-	collect(s, &s->eligible, cur, &due);
+	collect(s, &s->waiting, cur, &due, &due_tail);
+	collect(s, &s->eligible, cur, &due, &due_tail);
 	s->next_slot = cur;
-	if (due == SCH_NIL)
-		return;
 	/*
-	 * roll() re-links each flow, so read the next one first. The records
-	 * are scattered: prefetch SCH_PF_AHEAD flows ahead down the list (its
-	 * links are compact and cached), so that the misses overlap.
+	 * Walk the taken chain block by block. The ids are read in order, so
+	 * the record SCH_PF_AHEAD flows ahead is prefetched at each step and
+	 * the misses overlap. roll() files each flow in a slot at or after
+	 * cur, never in this chain.
 	 */
-	lead = due;
-	for (unsigned k = 0; k < SCH_PF_AHEAD && (lead = s->wl[lead].next) != due; k++)
-		sch__flow_prefetch(s, lead);
-	i = due;
-	do {
-		next = s->wl[i].next;
-		if (lead != due) {
-			lead = s->wl[lead].next;
-			sch__flow_prefetch(s, lead);
+	if (due != SCH_NIL) {
+		const struct sch_blk *k = &s->pool.blk[due];
+
+		for (unsigned j = k->rd; j < k->n && j < (unsigned)k->rd + SCH_PF_AHEAD; j++)
+			if (k->id[j] != SCH_NIL)
+				sch__flow_prefetch(s, k->id[j]);
+	}
+	while (due != SCH_NIL) {
+		const struct sch_blk *k = &s->pool.blk[due];
+		uint32_t next = k->next;
+
+		if (next != SCH_NIL)
+			__builtin_prefetch(&s->pool.blk[next]);
+		if (next != SCH_NIL) {
+			const struct sch_blk *nk = &s->pool.blk[next];
+
+			for (unsigned j = nk->rd; j < nk->n; j++)
+				if (nk->id[j] != SCH_NIL)
+					sch__flow_prefetch(s, nk->id[j]);
 		}
-		roll(s, i, now);
-		i = next;
-	} while (i != due);
+		for (unsigned j = k->rd; j < k->n; j++)
+			if (k->id[j] != SCH_NIL)
+				roll(s, k->id[j], now);
+		s->pool.blk[due].next = SCH_NIL;
+		sch__pool_put_chain(&s->pool, due);
+		due = next;
+	}
 }
 
 /* Time never goes back; the latest time seen stands. */
@@ -188,36 +236,6 @@ tick(struct sch *s, uint64_t now)
 	return now;
 }
 
-/*
- * Flow @i heads the earliest eligible slot: keep the prefetch cursor
- * SCH_PF_AHEAD flows down its list. In the usual case @i is the flow that
- * followed the last one chosen, and the cursor moves one step; otherwise
- * (another slot, or a list that changed) it starts again from @i.
- */
-static inline void
-pf_step(struct sch *s, uint32_t i)
-{
-	uint32_t t;
-
-	if (likely(i == s->pf_next)) {
-		s->pf_last = i;
-		s->pf_next = s->wl[i].next;
-		t = s->pf_tail;
-		if (t != SCH_NIL && (t = s->wl[t].next) != SCH_NIL)
-			sch__flow_prefetch(s, t);
-		s->pf_tail = t;
-		return;
-	}
-	if (i == s->pf_last)
-		return;
-	s->pf_last = i;
-	s->pf_next = s->wl[i].next;
-	t = i;
-	for (unsigned k = 0; k < SCH_PF_AHEAD && (t = s->wl[t].next) != i; k++)
-		sch__flow_prefetch(s, t);
-	s->pf_tail = t;
-}
-
 /* The eligible flow with the earliest deadline, or SCH_NIL. */
 static uint32_t
 edf_pick(struct sch *s, uint64_t now)
@@ -226,15 +244,17 @@ edf_pick(struct sch *s, uint64_t now)
 
 	for (;;) {
 		int64_t idx = sch__wheel_first(w, (uint32_t)s->next_slot & w->mask);
+		const struct sch_blk *b;
+		unsigned off;
 		uint32_t i;
 
 		if (idx < 0)
 			return SCH_NIL;
-		i = w->head[idx];
-		pf_step(s, i);
+		i = sch__wheel_head(w, (uint32_t)idx, &b, &off);
+		pf_ahead(s, b, off);
 		if (likely(s->flows[i].deadline > now))
 			return i;
-		sch__wheel_remove(w, s->wl, i, s->flows[i].deadline);
+		sch__wheel_remove(w, i, s->flows[i].deadline);
 		roll(s, i, now);
 	}
 }
@@ -297,8 +317,17 @@ charge_slack(struct sch *s, uint32_t i, int64_t cost)
 	f->deficit -= cost;
 	if (f->deficit <= 0) {
 		f->deficit += s->quantum_wu;
-		if (s->extra_head == i)
-			s->extra_head = s->xl[i].next;
+		if (s->extra_head == i) {
+			uint32_t n = s->xl[i].next;
+
+			/*
+			 * The new head sends next, and its link is read at its
+			 * turn to rotate: fetch both now, without chasing.
+			 */
+			s->extra_head = n;
+			sch__flow_prefetch(s, n);
+			__builtin_prefetch(&s->xl[n]);
+		}
 	}
 }
 
@@ -345,9 +374,9 @@ sch_charge(struct sch *s, uint32_t i, uint32_t frame_len, uint64_t now)
 	if (f->state == SCH_S_ELIGIBLE) {
 		f->remaining -= cost;
 		if (f->remaining <= 0) {
-			sch__wheel_remove(&s->eligible, s->wl, i, f->deadline);
+			sch__wheel_remove(&s->eligible, i, f->deadline);
 			f->state = SCH_S_WAITING;
-			sch__wheel_insert(&s->waiting, s->wl, i, f->deadline);
+			sch__wheel_insert(&s->waiting, i, f->deadline);
 		}
 	} else if (f->extra) {
 		charge_slack(s, i, cost);

@@ -143,25 +143,25 @@ sch_create(const struct sch_cfg *cfg)
 	s->quantum_wu = (int64_t)sch_wire_bytes(s->max_frame_len) << SCH_WU_SHIFT;
 	s->gshift = gshift;
 	s->extra_head = SCH_NIL;
-	s->pf_next = s->pf_tail = s->pf_last = SCH_NIL;
 
 	s->flows = flows_alloc(s->max_flows);
-	s->wl = malloc(sizeof(*s->wl) * s->max_flows);
 	s->xl = malloc(sizeof(*s->xl) * s->max_flows);
 	s->conf = calloc(s->max_flows, sizeof(*s->conf));
-	if (!s->flows || !s->wl || !s->xl || !s->conf)
+	if (!s->flows || !s->xl || !s->conf)
 		goto out_free;
-	if (sch__wheel_init(&s->eligible, nslots, gshift) < 0)
+	if (sch__pool_init(&s->pool, s->max_flows, nslots) < 0)
 		goto out_free;
-	if (sch__wheel_init(&s->waiting, nslots, gshift) < 0)
+	if (sch__wheel_init(&s->eligible, nslots, gshift, &s->pool, s->flows) < 0)
+		goto out_free;
+	if (sch__wheel_init(&s->waiting, nslots, gshift, &s->pool, s->flows) < 0)
 		goto out_fini_eligible;
 	return s;
 
 out_fini_eligible:
 	sch__wheel_fini(&s->eligible);
 out_free:
+	sch__pool_fini(&s->pool);
 	free(s->flows);
-	free(s->wl);
 	free(s->xl);
 	free(s->conf);
 	free(s);
@@ -179,8 +179,8 @@ sch_destroy(struct sch *s)
 		return;
 	sch__wheel_fini(&s->eligible);
 	sch__wheel_fini(&s->waiting);
+	sch__pool_fini(&s->pool);
 	free(s->flows);
-	free(s->wl);
 	free(s->xl);
 	free(s->conf);
 	free(s);
@@ -225,7 +225,6 @@ sch_flow_add(struct sch *s, uint32_t flow, const struct sch_qos *q)
 	    .state = SCH_S_IDLE,
 	    .extra = q->extra,
 	};
-	s->wl[flow] = (struct sch_link){SCH_NIL, SCH_NIL};
 	s->xl[flow] = (struct sch_link){SCH_NIL, SCH_NIL};
 	s->conf[flow] = (struct sch_flow_conf){.qos = *q, .reserved = util};
 	s->reserved += util;

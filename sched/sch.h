@@ -44,7 +44,7 @@
  * ---------------------------------------------------
  *
  *     flows[max_flows]          one 128-byte record per flow id (state, then
- *        |                      counters); list links and configuration in
+ *        |                      counters); ring links and configuration in
  *        |                      arrays beside it
  *        |
  *        +-- eligible wheel: backlogged flows with slice left, in the
@@ -54,7 +54,8 @@
  *        +-- extra ring:     backlogged flows with x set (slack, DRR)
  *
  * Each wheel is a calendar of 2^k slots of g = 2^j ns covering more than the
- * longest period, each slot a FIFO list, with a three- or four-level bitmap
+ * longest period, each slot a FIFO of flow ids in one-line blocks from a
+ * pool allocated with the scheduler, with a three- or four-level bitmap
  * over the slots: the earliest non-empty slot is found in a constant number
  * of word operations. Deadlines falling in the same slot are treated as
  * equal (first come, first served); a flow's period boundary is acted on

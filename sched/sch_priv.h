@@ -28,20 +28,49 @@
 #define SCH_WHEEL_MAX_SLOTS (1u << 24)
 #define SCH_BM_MAX_LEVELS   5 /* 2^24 bits need 4 levels of 64-bit words */
 /*
- * How many flows ahead of their turn the records of the flows to be chosen
- * or rolled are prefetched: enough decisions to cover a miss to DRAM.
+ * How many queue entries ahead of its turn a flow's record is prefetched
+ * when flows are taken from the earliest eligible slot: enough decisions to
+ * cover a miss to DRAM.
  */
-#define SCH_PF_AHEAD 16
+#define SCH_PF_AHEAD 12
 
 /*
- * Links of a circular doubly-linked list of flow ids. They live in arrays of
- * their own beside the flow records (8 bytes a flow, so 800 KB for 100,000
- * flows stays in L2): linking and unlinking touches the neighbours' links,
- * never the neighbours' records.
+ * Links of a circular doubly-linked list of flow ids (the extra ring). They
+ * live in an array of their own beside the flow records, so that linking and
+ * unlinking touches the neighbours' links, never their records.
  */
 struct sch_link {
 	uint32_t next;
 	uint32_t prev;
+};
+
+/*
+ * A calendar slot is a FIFO of flow ids kept in a chain of blocks of
+ * SCH_BLK_IDS ids, one cache line each, from a pool shared by both wheels.
+ * Entries [rd, n) of a block are in the queue; an entry of SCH_NIL is a
+ * tombstone left by a flow taken out of the middle. Reading a slot is a walk
+ * over consecutive ids, one block line per 14 flows, so the records of the
+ * flows ahead can be prefetched without first following a chain per flow.
+ */
+#define SCH_BLK_IDS 14
+struct sch_blk {
+	uint32_t next; /* next block of the chain, or SCH_NIL */
+	uint16_t rd;   /* first entry still queued */
+	uint16_t n;    /* entries written */
+	uint32_t id[SCH_BLK_IDS];
+};
+_Static_assert(sizeof(struct sch_blk) == SLUICE_CACHE_LINE, "a block is one line");
+
+/* Where a queued flow's entry is: block index << SCH_POS_SHIFT | entry. */
+#define SCH_POS_SHIFT 4
+#define SCH_POS_MASK  ((1u << SCH_POS_SHIFT) - 1)
+
+/* The block pool: a free list (LIFO, so reused blocks are warm) over a bump area. */
+struct sch_pool {
+	struct sch_blk *blk; /* [nblk] */
+	uint32_t nblk;
+	uint32_t top;  /* blocks [top, nblk) have never been used */
+	uint32_t free; /* free list through sch_blk.next, or SCH_NIL */
 };
 
 enum sch_state {
@@ -69,8 +98,9 @@ _Static_assert(sizeof(struct sch_flow_ctr) == SLUICE_CACHE_LINE, "counters are o
  * The per-flow record the fast path touches: two cache lines, the state
  * then the counters, in one array so that a decision touches one page per
  * flow (and the two lines of one record, which the hardware fetches
- * together). The list links are in arrays of their own (struct sch_link);
- * configuration sits in a parallel array (struct sch_flow_conf).
+ * together). The wheels hold flow ids in blocks (struct sch_blk), the extra
+ * ring links in an array of its own (struct sch_link); configuration sits in
+ * a parallel array (struct sch_flow_conf).
  */
 struct sch_flow {
 	int64_t remaining;   /* wu of slice left in this period; > -one frame */
@@ -79,11 +109,12 @@ struct sch_flow {
 	uint64_t period_ns;  /* p, as in force */
 	int64_t deficit;     /* slack DRR deficit in wu; > 0 while at the head of the ring */
 	uint64_t wait_since; /* ns since when the head frame has waited */
+	uint32_t wpos;	     /* while in a wheel: its entry (SCH_POS_SHIFT) */
 	uint16_t head_len;   /* head frame of the flow's queue, bytes without FCS */
 	uint8_t state;	     /* enum sch_state */
 	uint8_t extra;	     /* x, as in force */
 	uint8_t pending;     /* a sch_flow_set_qos() waits for the next period */
-	uint8_t pad_[11];
+	uint8_t pad_[7];
 	struct sch_flow_ctr ctr SLUICE_CACHE_ALIGNED;
 };
 _Static_assert(offsetof(struct sch_flow, ctr) == SLUICE_CACHE_LINE, "state is one line");
@@ -96,9 +127,17 @@ struct sch_flow_conf {
 	uint64_t reserved;   /* utilisation held in the admission ledger */
 };
 
+/* One calendar slot: a chain of blocks, empty (SCH_NIL) when no flow is live. */
+struct sch_slot {
+	uint32_t head; /* first block; its entry rd is a live flow */
+	uint32_t tail; /* last block, where flows are appended */
+	uint32_t live; /* flows queued */
+	uint32_t dead; /* tombstones; kept <= live by compacting the slot */
+};
+
 /*
- * A calendar: 2^k slots of 2^gshift ns, each a circular FIFO list of flows
- * (through struct sch.wl), and a bitmap of non-empty slots in levels: bit i of
+ * A calendar: 2^k slots of 2^gshift ns, each a FIFO of flow ids in blocks
+ * (struct sch_slot), and a bitmap of non-empty slots in levels: bit i of
  * level l+1 says word i of level l is not zero; the top level is one word.
  */
 struct sch_wheel {
@@ -106,10 +145,11 @@ struct sch_wheel {
 	uint32_t mask;
 	unsigned gshift;
 	unsigned nlevels;
-	uint32_t *head;			 /* [nslots], SCH_NIL when empty */
-	uint32_t *len;			 /* [nslots], flows in the slot */
+	struct sch_slot *slot;		 /* [nslots] */
 	uint64_t *bm[SCH_BM_MAX_LEVELS]; /* level 0 has nslots bits */
 	uint32_t count;			 /* flows in the wheel */
+	struct sch_pool *pool;		 /* shared by both wheels */
+	struct sch_flow *flows;		 /* for sch_flow.wpos */
 };
 
 struct sch {
@@ -124,24 +164,13 @@ struct sch {
 	unsigned gshift;
 
 	struct sch_flow *flows;	    /* [max_flows] */
-	struct sch_link *wl;	    /* [max_flows] wheel slot lists, or the due list */
 	struct sch_link *xl;	    /* [max_flows] extra ring; valid while backlogged, x set */
 	struct sch_flow_conf *conf; /* [max_flows] */
 
+	struct sch_pool pool;	   /* blocks of both wheels' slots */
 	struct sch_wheel eligible; /* backlogged, slice left; keyed by deadline */
 	struct sch_wheel waiting;  /* backlogged, slice spent; keyed by deadline */
 	uint32_t extra_head;	   /* extra ring: next flow to get slack, or SCH_NIL */
-
-	/*
-	 * Prefetch cursor over the slot list the eligible flows are taken from
-	 * (atropos.c, pf_step()): the flow expected to be chosen next, the flow
-	 * SCH_PF_AHEAD places further down whose record has been prefetched,
-	 * and the flow chosen last. Hints only: a stale cursor costs a useless
-	 * prefetch, never a wrong decision.
-	 */
-	uint32_t pf_next;
-	uint32_t pf_tail;
-	uint32_t pf_last;
 
 	/*
 	 * Time. Calendar slots before next_slot have been handled; every flow
@@ -163,8 +192,8 @@ struct sch {
 	uint64_t wire_wu;
 };
 
-/* Both cache lines of flow @i's record, for writing. */
-static inline void
+/* Both cache lines of flow @i's record, for writing (always inlined: see atropos.c). */
+static inline __attribute__((always_inline)) void
 sch__flow_prefetch(const struct sch *s, uint32_t i)
 {
 	const struct sch_flow *f = &s->flows[i];
@@ -174,20 +203,40 @@ sch__flow_prefetch(const struct sch *s, uint32_t i)
 }
 
 /* calendar.c */
-int sch__wheel_init(struct sch_wheel *w, uint32_t nslots, unsigned gshift);
+/* Blocks enough for @max_flows flows in two wheels of @nslots slots each. */
+int sch__pool_init(struct sch_pool *p, uint32_t max_flows, uint32_t nslots);
+void sch__pool_fini(struct sch_pool *p);
+/* Give the blocks of the chain starting at @b back to the pool. */
+void sch__pool_put_chain(struct sch_pool *p, uint32_t b);
+int sch__wheel_init(struct sch_wheel *w, uint32_t nslots, unsigned gshift, struct sch_pool *pool,
+    struct sch_flow *flows);
 void sch__wheel_fini(struct sch_wheel *w);
 /* File flow @i under @deadline; take it out (@deadline: the one it was filed under). */
-void sch__wheel_insert(struct sch_wheel *w, struct sch_link *links, uint32_t i, uint64_t deadline);
-void sch__wheel_remove(struct sch_wheel *w, struct sch_link *links, uint32_t i, uint64_t deadline);
+void sch__wheel_insert(struct sch_wheel *w, uint32_t i, uint64_t deadline);
+void sch__wheel_remove(struct sch_wheel *w, uint32_t i, uint64_t deadline);
 /* First non-empty slot index at or after slot index @from, circularly; -1 if empty. */
 int64_t sch__wheel_first(const struct sch_wheel *w, uint32_t from);
-/* Take every flow of slot index @slot, as a circular list whose head is returned. */
-uint32_t sch__wheel_take(struct sch_wheel *w, uint32_t slot);
+/*
+ * Take every flow of slot index @slot: returns the first block of its chain
+ * (entries [rd, n) of each block, tombstones SCH_NIL) and sets *@tail to the
+ * last. The caller gives the blocks back with sch__pool_put_chain().
+ */
+uint32_t sch__wheel_take(struct sch_wheel *w, uint32_t slot, uint32_t *tail);
+
+/* The first flow of non-empty slot index @slot, and its block (for prefetching ahead). */
+static inline uint32_t
+sch__wheel_head(const struct sch_wheel *w, uint32_t slot, const struct sch_blk **blk, unsigned *off)
+{
+	const struct sch_blk *b = &w->pool->blk[w->slot[slot].head];
+
+	*blk = b;
+	*off = b->rd;
+	return b->id[b->rd];
+}
 
 /* Circular lists of flow ids through a link array. */
 void sch__list_push_tail(struct sch_link *links, uint32_t *head, uint32_t i);
 void sch__list_del(struct sch_link *links, uint32_t *head, uint32_t i);
-void sch__list_splice(struct sch_link *links, uint32_t *head, uint32_t other);
 
 /* sch.c */
 uint64_t sch__wu_to_ns(const struct sch *s, uint64_t wu);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -220,6 +221,95 @@ test_empty_scheduler_says_wait_for_work(void **state)
 	sch_destroy(s);
 }
 
+static uint64_t
+churn_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * Many flows share one calendar slot (they start at one instant); flows are
+ * idled, backlogged again, removed and added at random while the scheduler
+ * runs, which takes them out of the middle of slot queues (tombstones) often
+ * enough to compact them. No flow is lost or chosen while idle, and once the
+ * churn stops every flow gets its slice each period.
+ */
+static void
+test_churn_in_one_slot_loses_no_flow(void **state)
+{
+	enum { N = 300 };
+	struct sch_cfg cfg = {.link_bps = 1000000000ull, .max_flows = N};
+	/* A slice of one 1514-byte frame (1538 byte-times, 12.3 us) a period. */
+	struct sch_qos q = {.period_ns = 10 * MS, .slice_ns = 12304, .extra = false};
+	struct sch *s = sch_create(&cfg);
+	bool backlogged[N] = {0}, added[N] = {0};
+	uint64_t frames0[N], now = MS, rng = 0x9e3779b97f4a7c15ull;
+	struct sch_flow_stats st;
+	struct sch_stats ss;
+	(void)state;
+
+	assert_non_null(s);
+	for (uint32_t i = 0; i < N; i++) {
+		assert_int_equal(sch_flow_add(s, i, &q), 0);
+		assert_int_equal(sch_flow_backlog(s, i, 1514, now), 0);
+		added[i] = backlogged[i] = true;
+	}
+	for (int step = 0; step < 200000; step++) {
+		uint32_t i = (uint32_t)(churn_rand(&rng) % N), flow;
+		uint64_t r = churn_rand(&rng) % 16, next;
+
+		if (r == 0 && added[i]) {
+			assert_int_equal(sch_flow_remove(s, i), 0);
+			added[i] = backlogged[i] = false;
+		} else if (r == 1 && !added[i]) {
+			assert_int_equal(sch_flow_add(s, i, &q), 0);
+			added[i] = true;
+		} else if (r < 8 && added[i] && backlogged[i]) {
+			assert_int_equal(sch_flow_idle(s, i, now), 0);
+			backlogged[i] = false;
+		} else if (r < 14 && added[i] && !backlogged[i]) {
+			assert_int_equal(sch_flow_backlog(s, i, 1514, now), 0);
+			backlogged[i] = true;
+		}
+		if (sch_dequeue(s, now, &flow, &next) == 0) {
+			assert_true(flow < N && backlogged[flow]);
+			assert_int_equal(sch_charge(s, flow, 1514, now), 0);
+		}
+		now = next == UINT64_MAX ? now + 1000 : next;
+	}
+	/* Everyone back, then one frame per flow and period for ten periods. */
+	for (uint32_t i = 0; i < N; i++) {
+		if (!added[i])
+			assert_int_equal(sch_flow_add(s, i, &q), 0);
+		assert_int_equal(sch_flow_backlog(s, i, 1514, now), 0);
+		assert_int_equal(sch_flow_stats(s, i, &st), 0);
+		frames0[i] = st.frames;
+	}
+	sch_stats(s, &ss);
+	assert_int_equal(ss.backlogged, N);
+	for (uint64_t end = now + 10 * q.period_ns; now < end;) {
+		uint32_t flow;
+		uint64_t next;
+
+		if (sch_dequeue(s, now, &flow, &next) == 0)
+			assert_int_equal(sch_charge(s, flow, 1514, now), 0);
+		now = next;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		assert_int_equal(sch_flow_stats(s, i, &st), 0);
+		if (st.frames - frames0[i] < 9 || st.frames - frames0[i] > 11)
+			fail_msg("flow %u: %llu frames in 10 periods", i,
+			    (unsigned long long)(st.frames - frames0[i]));
+		assert_int_equal(sch_flow_idle(s, i, now), 0);
+	}
+	sch_stats(s, &ss);
+	assert_int_equal(ss.backlogged, 0);
+	sch_destroy(s);
+}
+
 int
 main(void)
 {
@@ -229,6 +319,7 @@ main(void)
 	    cmocka_unit_test(test_bad_arguments_are_rejected_and_change_nothing),
 	    cmocka_unit_test(test_admission_keeps_the_sum_within_the_link_and_says_what_is_free),
 	    cmocka_unit_test(test_empty_scheduler_says_wait_for_work),
+	    cmocka_unit_test(test_churn_in_one_slot_loses_no_flow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
