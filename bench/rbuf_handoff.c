@@ -279,6 +279,16 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sort @lat and give its median and 99th percentile. */
+static void
+lat_summary(uint64_t *lat, unsigned n, double *median, double *p99)
+{
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	*median = (double)lat[n / 2];
+	*p99 = (double)lat[n * 99 / 100];
+	free(lat);
+}
+
 struct ping {
 	struct rbuf_chan_cfg cfg;
 	struct rbuf_chan_fds ab, ba; /* A->B channel, B->A channel */
@@ -335,10 +345,7 @@ rbuf_wakeup(unsigned n, double *median, double *p99)
 	}
 	if (reap(pid) < 0)
 		exit(1);
-	qsort(lat, n, sizeof(*lat), cmp_u64);
-	*median = (double)lat[n / 2];
-	*p99 = (double)lat[n * 99 / 100];
-	free(lat);
+	lat_summary(lat, n, median, p99);
 	rbuf_chan_destroy(ab);
 	rbuf_chan_destroy(ba);
 }
@@ -378,10 +385,7 @@ efd_wakeup(unsigned n, double *median, double *p99)
 	}
 	if (reap(pid) < 0)
 		exit(1);
-	qsort(lat, n, sizeof(*lat), cmp_u64);
-	*median = (double)lat[n / 2];
-	*p99 = (double)lat[n * 99 / 100];
-	free(lat);
+	lat_summary(lat, n, median, p99);
 	close(p.efd_ab);
 	close(p.efd_ba);
 }

@@ -184,6 +184,22 @@ chan_alloc(const struct rbuf_chan_cfg *g, enum rbuf_side side)
 	return ch;
 }
 
+/* Check the geometry (defaults filled in) and allocate a handle for it. */
+static struct rbuf_chan *
+chan_new(const struct rbuf_chan_cfg *cfg, enum rbuf_side side)
+{
+	struct rbuf_chan_cfg g;
+	int rc;
+
+	errmsg[0] = '\0';
+	rc = rbuf__check_geometry(cfg, &g);
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	return chan_alloc(&g, side);
+}
+
 static void
 view_init(struct rbuf_chan *ch, struct rbuf_ring_view *v, enum rbuf_ring_id id, bool producer)
 {
@@ -245,27 +261,20 @@ chan_views(struct rbuf_chan *ch)
 struct rbuf_chan *
 rbuf_chan_create(const struct rbuf_chan_cfg *cfg, enum rbuf_side side)
 {
-	struct rbuf_chan_cfg g;
 	struct rbuf_shm_hdr *h;
 	struct rbuf_chan *ch;
 	int full[2], empty[2];
 	int rc;
 
-	errmsg[0] = '\0';
-	rc = rbuf__check_geometry(cfg, &g);
-	if (rc < 0) {
-		errno = -rc;
-		return NULL;
-	}
-	ch = chan_alloc(&g, side);
+	ch = chan_new(cfg, side);
 	if (!ch)
 		return NULL;
 
-	rc = sealed_memfd(g.name, "ctrl", ch->ctrl_size);
+	rc = sealed_memfd(cfg->name ? cfg->name : "rbuf", "ctrl", ch->ctrl_size);
 	if (rc < 0)
 		goto out_destroy;
 	ch->ctrl_fd = rc;
-	rc = sealed_memfd(g.name, "data", ch->data_size);
+	rc = sealed_memfd(cfg->name ? cfg->name : "rbuf", "data", ch->data_size);
 	if (rc < 0)
 		goto out_destroy;
 	ch->data_fd = rc;
@@ -301,11 +310,11 @@ rbuf_chan_create(const struct rbuf_chan_cfg *cfg, enum rbuf_side side)
 	h->magic = RBUF_SHM_MAGIC;
 	h->version_major = RBUF_SHM_VERSION_MAJOR;
 	h->version_minor = RBUF_SHM_VERSION_MINOR;
-	h->mode = (uint32_t)g.mode;
-	h->n_recs = g.n_recs;
-	h->max_pieces = g.max_pieces;
-	h->align = g.align;
-	h->data_size = g.data_size;
+	h->mode = (uint32_t)ch->mode;
+	h->n_recs = ch->n_recs;
+	h->max_pieces = ch->max_pieces;
+	h->align = ch->align;
+	h->data_size = ch->data_size;
 	h->ctrl_size = ch->ctrl_size;
 	/* The rings are zero: a new memfd reads as zeros. Nobody can have
 	 * announced a sleep yet, so there is no announcement to answer. */
@@ -394,17 +403,10 @@ struct rbuf_chan *
 rbuf_chan_attach(
     const struct rbuf_chan_cfg *expect, enum rbuf_side side, const struct rbuf_chan_fds *fds)
 {
-	struct rbuf_chan_cfg g;
 	struct rbuf_chan *ch;
 	int rc;
 
-	errmsg[0] = '\0';
-	rc = rbuf__check_geometry(expect, &g);
-	if (rc < 0) {
-		errno = -rc;
-		return NULL;
-	}
-	ch = chan_alloc(&g, side);
+	ch = chan_new(expect, side);
 	if (!ch)
 		return NULL;
 
