@@ -193,7 +193,7 @@ main(int argc, char **argv)
 	struct gen g = {0};
 	struct drv *d;
 	struct bench_report rep;
-	uint64_t t0, t1, delivered = 0, nobuf = 0, anchor_pkts = 0;
+	uint64_t t0, t1, delivered = 0, nobuf = 0;
 	double mpps, anchor, drv_runs[RUNS], anchor_runs[RUNS];
 	pid_t pid;
 
@@ -265,7 +265,6 @@ main(int argc, char **argv)
 		}
 		t1 = bench_now_ns();
 		anchor_runs[run] = (double)pkts / (double)(t1 - t0) * 1e3;
-		anchor_pkts += pkts;
 
 		before = delivered_sum(d, NULL);
 		t0 = bench_now_ns();
