@@ -84,6 +84,9 @@ struct drv {
 	unsigned n_tx;
 	unsigned tx_next;
 
+	/* The transmit channels to announce on before sleeping. */
+	struct rbuf_chan **sleep_set;
+
 	/* Flows with finished records to hand back. */
 	uint32_t *done_list;
 	unsigned n_done_flows;

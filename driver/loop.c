@@ -57,8 +57,10 @@ drv_create(const struct drv_cfg *cfg)
 	d->tx_list = calloc(d->cfg.max_flows, sizeof(*d->tx_list));
 	d->done_list = calloc(d->cfg.max_flows, sizeof(*d->done_list));
 	d->rx_linear = calloc(DRV_BURST, sizeof(*d->rx_linear));
+	d->sleep_set = calloc(d->cfg.max_flows, sizeof(*d->sleep_set));
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!d->flows || !d->tx_list || !d->done_list || !d->rx_linear || d->epfd < 0)
+	if (!d->flows || !d->tx_list || !d->done_list || !d->rx_linear || !d->sleep_set ||
+	    d->epfd < 0)
 		goto out_free;
 
 	snprintf(fname, sizeof(fname), "%.8s_flt", d->cfg.name);
@@ -111,6 +113,7 @@ drv_destroy(struct drv *d)
 	free(d->tx_list);
 	free(d->done_list);
 	free(d->rx_linear);
+	free(d->sleep_set);
 	free(d);
 }
 
@@ -137,13 +140,18 @@ drv_sleep(struct drv *d, int max_ms)
 	struct epoll_event ev[32];
 	int timeout = max_ms, n;
 
-	/* Announce on every transmit channel; any with work cancels the sleep. */
+	/* Announce on every transmit channel, with one barrier for all; any
+	 * channel with work cancels the sleep. */
+	unsigned n_ch = 0;
+
 	for (unsigned i = 0; i < d->n_tx; i++) {
 		struct drv_flow *f = &d->flows[d->tx_list[i]];
 
-		if (f->state == DRV_FLOW_ACTIVE && f->tx && !rbuf_ec_prepare(f->tx))
-			return 0;
+		if (f->state == DRV_FLOW_ACTIVE && f->tx)
+			d->sleep_set[n_ch++] = f->tx;
 	}
+	if (!rbuf_ec_prepare_set(d->sleep_set, n_ch))
+		return 0;
 	/* Without a receive interrupt, a packet can only be noticed by
 	 * looking: sleep briefly. Pending hand-backs wait for the app. */
 	if (!d->rx_intr || d->n_done_flows || d->n_tx_pend)

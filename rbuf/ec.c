@@ -93,8 +93,9 @@ rbuf__kick_if_sleeping(struct rbuf_chan *ch)
 		ch->st.kicks++;
 }
 
-bool
-rbuf_ec_prepare(struct rbuf_chan *ch)
+/* Announce a sleep on one channel (no barrier yet). False: records ready. */
+static bool
+announce(struct rbuf_chan *ch)
 {
 	struct rbuf_ring_view *v = &ch->in;
 
@@ -102,13 +103,44 @@ rbuf_ec_prepare(struct rbuf_chan *ch)
 		return false;
 	v->sleep_seq++;
 	atomic_store_explicit(&v->shm->sleep_seq, v->sleep_seq, memory_order_relaxed);
-	/* Our full barrier, then the producer's (see the top of this file). */
+	ch->st.sleeps++;
+	return true;
+}
+
+/* Our full barrier, then the producers' (see the top of this file). */
+static void
+barrier(bool asym)
+{
 	atomic_thread_fence(memory_order_seq_cst);
 	fence_failed = false;
-	if (ch->asym_fence && membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) < 0)
+	if (asym && membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) < 0)
 		fence_failed = true;
-	ch->st.sleeps++;
+}
+
+bool
+rbuf_ec_prepare(struct rbuf_chan *ch)
+{
+	if (!announce(ch))
+		return false;
+	barrier(ch->asym_fence);
 	return rbuf_avail(ch) == 0;
+}
+
+bool
+rbuf_ec_prepare_set(struct rbuf_chan *const *chs, unsigned n)
+{
+	bool asym = false;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!announce(chs[i]))
+			return false;
+		asym |= chs[i]->asym_fence;
+	}
+	barrier(asym);
+	for (unsigned i = 0; i < n; i++)
+		if (rbuf_avail(chs[i]))
+			return false;
+	return true;
 }
 
 int

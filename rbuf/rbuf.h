@@ -254,6 +254,14 @@ void rbuf_chan_republish(struct rbuf_chan *ch);
 bool rbuf_ec_prepare(struct rbuf_chan *ch);
 
 /*
+ * rbuf_ec_prepare_set - rbuf_ec_prepare() over @n channels with one barrier
+ * (one membarrier call) for all: what a process that sleeps on many
+ * channels at once (the driver) uses. Returns true if the caller may
+ * sleep, false as soon as one channel has records ready.
+ */
+bool rbuf_ec_prepare_set(struct rbuf_chan *const *chs, unsigned n);
+
+/*
  * rbuf_ec_drain - clear pending wake-ups from the wait descriptor (after
  * epoll says it is readable). Never blocks. Returns 0, or -EPIPE if the peer
  * has closed its end (it died or detached).

@@ -380,6 +380,32 @@ test_a_sleep_announced_before_the_peer_attached_is_answered(void **state)
 	rbuf_chan_destroy(rcv);
 }
 
+/* One announcement over several channels: the one that gets a record wakes. */
+static void
+test_a_set_of_channels_sleeps_with_one_barrier_and_wakes_on_any(void **state)
+{
+	struct rbuf_chan_cfg cfg = {.mode = RBUF_MODE_TMM, .n_recs = 8};
+	struct rbuf_iorec r = rec1(0, 8, 3);
+	struct chan_pair a, b;
+	struct rbuf_chan *set[2];
+	struct rbuf_stats st;
+	(void)state;
+
+	assert_int_equal(chan_pair_open(&a, &cfg, RBUF_SIDE_SENDER), 0);
+	assert_int_equal(chan_pair_open(&b, &cfg, RBUF_SIDE_SENDER), 0);
+	set[0] = a.rcv;
+	set[1] = b.rcv;
+	assert_true(rbuf_ec_prepare_set(set, 2));
+	assert_int_equal(rbuf_put_burst(b.snd, &r, 1), 1);
+	rbuf_chan_stats(b.snd, &st);
+	assert_int_equal(st.kicks, 1);
+	assert_int_equal(rbuf_ec_drain(b.rcv), 0);
+	/* With a record ready on one of them, the set does not sleep. */
+	assert_false(rbuf_ec_prepare_set(set, 2));
+	chan_pair_close(&a);
+	chan_pair_close(&b);
+}
+
 static void
 test_prepare_refuses_to_sleep_when_records_are_ready(void **state)
 {
@@ -489,6 +515,7 @@ main(void)
 	    cmocka_unit_test(test_blocked_receiver_wakes_when_a_record_arrives),
 	    cmocka_unit_test(test_no_wakeup_is_sent_while_the_peer_is_awake),
 	    cmocka_unit_test(test_a_sleep_announced_before_the_peer_attached_is_answered),
+	    cmocka_unit_test(test_a_set_of_channels_sleeps_with_one_barrier_and_wakes_on_any),
 	    cmocka_unit_test(test_prepare_refuses_to_sleep_when_records_are_ready),
 	    cmocka_unit_test(test_await_times_out_when_nothing_comes),
 	    cmocka_unit_test(test_wait_fd_works_in_an_epoll_loop),
