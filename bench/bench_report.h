@@ -32,6 +32,9 @@ struct bench_report {
  */
 int bench_report_write(const char *dir, const struct bench_report *r);
 
+/* Sort @v (n > 0 values) and return its median: the figures of a run. */
+double bench_median(double *v, unsigned n);
+
 /* Monotonic time in nanoseconds. */
 uint64_t bench_now_ns(void);
 

@@ -230,21 +230,6 @@ mirror_add(struct rte_hash *h, uint32_t from, uint32_t to)
 	return 0;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
 static void
 eal_init(void)
 {
@@ -312,9 +297,9 @@ main(int argc, char **argv)
 			r64[k] = round_demux(t, installed, BURST_MAX, pkts_per_round / BURST_MAX);
 			rh[k] = round_hash(h, installed, pkts_per_round / BURST);
 		}
-		demux[c] = median(r, rounds);
-		demux64[c] = median(r64, rounds);
-		hash[c] = median(rh, rounds);
+		demux[c] = bench_median(r, rounds);
+		demux64[c] = bench_median(r64, rounds);
+		hash[c] = bench_median(rh, rounds);
 		printf("demux_scale: %8u flows: %7.1f cycles/pkt (%6.1f ns), burst 64 %7.1f, "
 		       "bare rte_hash bulk lookup %7.1f\n",
 		    installed, demux[c], demux[c] * 1e9 / tsc_hz, demux64[c], hash[c]);

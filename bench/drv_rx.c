@@ -100,21 +100,6 @@ build_frame(uint8_t *p, unsigned flow)
 	u->len = htons(FRAME - 34);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-	return v[n / 2];
-}
-
 /* Packets delivered to the flows so far (and dropped for want of buffers). */
 static uint64_t
 delivered_sum(const struct drv *d, uint64_t *nobuf)
@@ -277,8 +262,8 @@ main(int argc, char **argv)
 		drv_runs[run] = (double)(after - before) / (double)(t1 - t0) * 1e3;
 	}
 	delivered = delivered_sum(d, &nobuf);
-	mpps = median(drv_runs, RUNS);
-	anchor = median(anchor_runs, RUNS);
+	mpps = bench_median(drv_runs, RUNS);
+	anchor = bench_median(anchor_runs, RUNS);
 	atomic_store(&sh->stop, 1);
 	waitpid(pid, NULL, 0);
 

@@ -392,14 +392,6 @@ efd_wakeup(unsigned n, double *median, double *p99)
 
 /* ---- driver -------------------------------------------------------------- */
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Run Rbuf and its anchor alternately, @runs times each, so that drift in
  * the machine's load hits both alike. Reports the median rate of each and
@@ -416,12 +408,9 @@ paired(uint64_t n, unsigned burst, unsigned runs, double *rbuf, double *ring, do
 		a[i] = rbuf_stream(n, burst);
 		r[i] = a[i] / b[i];
 	}
-	qsort(a, runs, sizeof(a[0]), cmp_double);
-	qsort(b, runs, sizeof(b[0]), cmp_double);
-	qsort(r, runs, sizeof(r[0]), cmp_double);
-	*rbuf = a[runs / 2];
-	*ring = b[runs / 2];
-	*ratio = r[runs / 2];
+	*rbuf = bench_median(a, runs);
+	*ring = bench_median(b, runs);
+	*ratio = bench_median(r, runs);
 }
 
 int
