@@ -49,7 +49,7 @@
 	X(TX_BYTES, "bytes sent")                                                        \
 	X(TX_REFUSED, "frames refused by the transmit check (by reason: tx_refuse)")     \
 	X(TX_TOO_BIG, "frames refused: longer than the port takes or than 64 KiB")       \
-	X(TX_NO_MBUF, "times a frame waited for an mbuf")                                \
+	X(TX_NO_MBUF, "frames handed back unsent (flagged refused): no mbuf was free")   \
 	X(TX_RETURN_FULL, "records that could not be handed back: return ring full")
 
 enum drv_ctr {

@@ -227,7 +227,8 @@ serve_flow(struct drv *d, struct drv_flow *f, unsigned want)
 			done_push(d, f, ti);
 			continue;
 		}
-		/* No mbufs: hand the record back unsent and try later. */
+		/* No mbufs: hand the record back unsent, flagged, rather than
+		 * hold it; the application may send it again. */
 		f->st.c[DRV_C_TX_NO_MBUF]++;
 		t->rec.flags |= RBUF_F_REFUSED;
 		done_push(d, f, ti);
