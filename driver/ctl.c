@@ -369,10 +369,19 @@ fill_counters(struct drv_ctl *c, uint32_t id, Sluice__FlowCounters *fc, Sluice__
 		n++;
 		fc->n_tx_refusals++;
 	}
-	fc->tx_refused = st.c[DRV_C_TX_REFUSED] + st.c[DRV_C_TX_TOO_BIG];
+	if (st.c[DRV_C_TX_BAD_LEN] && n < cap) {
+		sluice__counter__init(&ctr[n]);
+		ctr[n].name = rpc_str("BAD_LEN");
+		ctr[n].value = st.c[DRV_C_TX_BAD_LEN];
+		ptr[n] = &ctr[n];
+		n++;
+		fc->n_tx_refusals++;
+	}
+	fc->tx_refused = st.c[DRV_C_TX_REFUSED] + st.c[DRV_C_TX_BAD_LEN];
+	fc->sched_wait_ns = st.tx_wait_ns;
 }
 
-#define CTRS_PER_FLOW (3 + FLT_TX__COUNT)
+#define CTRS_PER_FLOW (4 + FLT_TX__COUNT)
 
 static int
 on_get_counters(struct drv_ctl *c, struct conn *k, const Sluice__Drv__GetCounters *m)
@@ -526,7 +535,8 @@ on_get_ports(struct drv_ctl *c, struct conn *k)
 	pi.name = name;
 	pi.mac.data = mac.addr_bytes;
 	pi.mac.len = 6;
-	pi.link_bps = (uint64_t)link.link_speed * 1000000ull;
+	pi.link_bps = drv_link_bps(c->d);
+	pi.reserved_ppm = drv_reserved_ppm(c->d);
 	pi.mtu = mtu;
 	pi.link_up = link.link_status == RTE_ETH_LINK_UP;
 	r.n_ports = 1;

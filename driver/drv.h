@@ -9,7 +9,9 @@
  *                     |                  no empty buffer: drop, count on flow
  *                     +--> no flow --> exception channel (the flow manager's)
  *
- *   flow's tx channel (TMM) --> copy headers, flt_txcheck --> mbuf chain:
+ *   flow's tx channel (TMM) --> flow's stage (records taken, lengths known)
+ *     --> scheduler (sched/: slice per period, slack; paced to the link)
+ *     picks the flow --> copy headers, flt_txcheck --> mbuf chain:
  *     [driver-private header copy][external buffer: payload in the app's
  *     data area] --> port tx; the record goes back to the app when the
  *     port frees the mbuf (refused records go back at once, flagged).
@@ -48,8 +50,9 @@
 	X(TX_PKTS, "frames sent")                                                        \
 	X(TX_BYTES, "bytes sent")                                                        \
 	X(TX_REFUSED, "frames refused by the transmit check (by reason: tx_refuse)")     \
-	X(TX_TOO_BIG, "frames refused: longer than the port takes or than 64 KiB")       \
-	X(TX_NO_MBUF, "frames handed back unsent (flagged refused): no mbuf was free")   \
+	X(TX_BAD_LEN, "frames refused: shorter than an Ethernet header or longer than "  \
+		      "DRV_TX_FRAME_MAX")                                                \
+	X(TX_NO_MBUF, "times the scheduled frame waited: no mbuf was free")              \
 	X(TX_RETURN_FULL, "records that could not be handed back: return ring full")
 
 enum drv_ctr {
@@ -62,6 +65,12 @@ enum drv_ctr {
 struct drv_flow_stats {
 	uint64_t c[DRV_C__COUNT];
 	uint64_t tx_refuse[FLT_TX__COUNT];
+	/* From the transmit scheduler (sched/sch.h struct sch_flow_stats). */
+	uint64_t tx_wire_ns;  /* wire time the flow's frames took */
+	uint64_t tx_slack_ns; /* of which in slack, beyond its slice */
+	uint64_t tx_wait_ns;  /* time it had a frame ready while others sent */
+	uint64_t tx_periods;  /* its periods that passed while it had work */
+	uint64_t tx_missed;   /* ... and ended with slice left (should stay 0) */
 };
 
 /* Port counters of our own, beside rte_eth_stats. */
@@ -73,6 +82,7 @@ struct drv_port_stats {
 	uint64_t rx_late;	/* verdict named a flow removed meanwhile */
 	uint64_t tx_pkts;
 	uint64_t tx_port_full; /* times the port took fewer than offered */
+	uint64_t tx_paced;     /* times the scheduler said "not yet" with work queued */
 	uint64_t sleeps;
 	uint64_t wakeups;
 };
@@ -92,7 +102,9 @@ struct drv_flow_cfg {
 	struct rbuf_chan_cfg tx_geom;	/* TMM, the driver is the receiver */
 	const struct rbuf_chan_fds *rx; /* NULL: no receive channel */
 	const struct rbuf_chan_fds *tx; /* NULL: no transmit channel */
-	/* QoS (used once the scheduler is on the transmit path). */
+	/* Transmit guarantee (sched/sch.h struct sch_qos): slice_ns of wire
+	 * time every period_ns, extra = may use slack. All zero: best effort
+	 * (extra, no slice). Admission is checked again here: -ENOSPC. */
 	uint64_t period_ns, slice_ns;
 	bool extra;
 	/* Whose flow it is, for the operator and for a flow manager that
@@ -126,6 +138,8 @@ struct drv_cfg {
 	uint32_t max_flows;	/* flow ids 0..max_flows-1 [1024] */
 	uint32_t idle_spins;	/* empty polls before sleeping [256] */
 	uint32_t idle_sleep_ms; /* longest sleep when the port has no rx interrupt [1] */
+	uint64_t link_bps;	/* rate the scheduler paces to [the port's, or 10 Gbit/s] */
+	uint64_t max_period_ns; /* longest period a flow may ask for [1 s] */
 	const char *name;	/* prefix for DPDK object names ["drv"] */
 };
 
@@ -153,7 +167,10 @@ int drv_flow_remove(struct drv *d, uint32_t id);
 /* Replace a flow's transmit filter (e.g. a new next-hop MAC). */
 int drv_flow_set_tx(struct drv *d, uint32_t id, const struct flt_tx_spec *spec);
 
-/* Change a flow's guarantee (kept for the scheduler). Returns 0, -ENOENT. */
+/*
+ * Change a flow's guarantee; it takes effect at the flow's next period.
+ * Returns 0, -ENOENT, -EINVAL (bad guarantee), -ENOSPC (does not fit).
+ */
 int drv_flow_set_qos(struct drv *d, uint32_t id, uint64_t period_ns, uint64_t slice_ns, bool extra);
 
 /* Read a flow back as installed. Returns 0, -ENOENT. */
@@ -161,6 +178,22 @@ int drv_flow_info(const struct drv *d, uint32_t id, struct drv_flow_info *fi);
 
 /* The port this driver serves. */
 uint16_t drv_port(const struct drv *d);
+
+/* The rate the transmit scheduler paces the port to, in bit/s. */
+uint64_t drv_link_bps(const struct drv *d);
+
+/*
+ * The exception channel (the flow manager's ARP, ICMP and RST frames) holds
+ * a small guarantee of its own, so that a link whose guarantees are all
+ * taken and all in use still carries them: DRV_EXC_SLICE_NS every
+ * DRV_EXC_PERIOD_NS (1%), plus slack. The flow manager admits flows
+ * against what is left (drv_reserved_ppm).
+ */
+#define DRV_EXC_PERIOD_NS 10000000ull /* 10 ms */
+#define DRV_EXC_SLICE_NS  100000ull   /* 100 us */
+
+/* Share of the link reserved by the driver itself, parts per million. */
+uint32_t drv_reserved_ppm(const struct drv *d);
 
 /* Copy out a flow's counters (and its channels' rbuf counters). */
 int drv_flow_stats(const struct drv *d, uint32_t id, struct drv_flow_stats *st,
@@ -181,11 +214,22 @@ const char *drv_errmsg(void);
 unsigned drv_poll(struct drv *d);
 
 /*
+ * When the transmit scheduler next lets a frame go, in ns of the driver's
+ * clock (drv_now_ns), or UINT64_MAX when no flow has a frame waiting. A
+ * caller that sleeps must wake up by then: the link is paced, not idle.
+ */
+uint64_t drv_tx_due_ns(const struct drv *d);
+
+/* The driver's clock: ns since drv_create(), from the TSC. */
+uint64_t drv_now_ns(const struct drv *d);
+
+/*
  * Sleep until a transmit channel has work, the port's receive interrupt
  * fires, a descriptor the caller added to drv_epoll_fd() is readable (its
- * epoll data must be >= max_flows, e.g. UINT32_MAX - 1), or @max_ms pass
- * (-1: no limit). Ports without a receive interrupt sleep at most
- * idle_sleep_ms. Returns the number of events, 0, or -errno.
+ * epoll data must be >= max_flows, e.g. UINT32_MAX - 1), the scheduler's
+ * next frame is due (drv_tx_due_ns), or @max_ms pass (-1: no limit).
+ * Ports without a receive interrupt sleep at most idle_sleep_ms. Returns
+ * the number of events, 0, or -errno.
  */
 int drv_sleep(struct drv *d, int max_ms);
 

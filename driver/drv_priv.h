@@ -7,8 +7,11 @@
 
 #include <rte_mbuf.h>
 
+#include <rte_cycles.h>
+
 #include "common/compiler.h"
 #include "driver/drv.h"
+#include "sched/sch.h"
 
 /* Empty receive buffers kept per flow between bursts. */
 #define DRV_RX_CACHE 16
@@ -19,8 +22,22 @@
 /* Largest frame accepted for transmission. */
 #define DRV_TX_FRAME_MAX 9216
 
-/* Records taken from one flow per round-robin turn. */
+/* Records taken from a flow's transmit channel onto its stage at a time. */
 #define DRV_TX_QUANTUM 8
+
+/* Idle flows whose transmit channel is looked at per pass (see tx.c). */
+#define DRV_TX_SCAN 256
+
+/* How soon to try again when the scheduled frame found no mbuf. */
+#define DRV_TX_RETRY_NS 20000
+
+/*
+ * How far the link's pacing clock may fall behind: a driver that wakes up
+ * late from a timer may catch up by this much wire time at once, so that
+ * its wake-up latency does not become lost link time. Per-flow slices still
+ * bound what each flow sends.
+ */
+#define DRV_TX_CATCHUP_NS 200000
 
 /*
  * One transmit record in flight: the application's iorec, held from
@@ -32,6 +49,7 @@ struct drv_txd {
 	struct drv *d;
 	uint32_t flow;
 	uint32_t next_free; /* free list link; UINT32_MAX ends it */
+	uint32_t len;	    /* frame length: the sum of the record's pieces */
 	struct rbuf_iorec rec;
 };
 
@@ -57,13 +75,16 @@ struct drv_flow {
 	unsigned rx_cache_n;
 
 	/* Transmit: descriptors for records in flight, and finished ones. */
-	struct drv_txd *txd; /* tx ring size of them */
-	uint32_t txd_free;   /* free list head */
-	uint32_t *done;	     /* finished txd indices, to hand back */
+	struct drv_txd *txd; /* n_txd of them (the tx ring's size) */
+	uint32_t n_txd;
+	uint32_t txd_free; /* free list head */
+	uint32_t *stage;   /* ring of txd indices taken, not yet sent, in order */
+	uint32_t stage_head, stage_n;
+	uint32_t *done; /* finished txd indices, to hand back */
 	unsigned n_done;
-	unsigned in_flight; /* records held by the driver */
+	unsigned in_flight; /* records held by the driver (staged included) */
 	bool on_done_list;
-	bool on_tx_list;
+	bool in_sched; /* added to the scheduler */
 
 	struct drv_flow_stats st;
 };
@@ -79,10 +100,19 @@ struct drv {
 
 	struct drv_flow *flows; /* cfg.max_flows of them, by id */
 
-	/* Flows with a transmit channel, served round-robin. */
+	/* Flows with a transmit channel; idle ones are looked at in turn. */
 	uint32_t *tx_list;
 	unsigned n_tx;
 	unsigned tx_next;
+
+	/* The transmit scheduler, and when it next lets a frame go. */
+	struct sch *sch;
+	uint64_t link_bps;
+	uint64_t tx_due_ns; /* UINT64_MAX: no flow has a frame staged */
+
+	/* The clock: ns = (tsc - tsc0) * ns_mult / 2^32. */
+	uint64_t tsc0;
+	uint64_t ns_mult;
 
 	/* The transmit channels to announce on before sleeping. */
 	struct rbuf_chan **sleep_set;
@@ -106,6 +136,12 @@ struct drv {
 	uint64_t droplog_sec;
 };
 
+static inline uint64_t
+drv__now_ns(const struct drv *d)
+{
+	return (uint64_t)(((unsigned __int128)(rte_rdtsc() - d->tsc0) * d->ns_mult) >> 32);
+}
+
 /* port.c */
 int drv__port_start(struct drv *d);
 void drv__port_stop(struct drv *d);
@@ -118,6 +154,7 @@ unsigned drv__tx_poll(struct drv *d);
 unsigned drv__tx_hand_back(struct drv *d);
 int drv__tx_flow_init(struct drv_flow *f, uint32_t n_recs);
 void drv__tx_flow_fini(struct drv_flow *f);
+void drv__tx_flow_unstage(struct drv *d, struct drv_flow *f);
 
 /* flow.c */
 void drv__flow_release(struct drv *d, struct drv_flow *f);

@@ -47,10 +47,45 @@ tx_list_remove(struct drv *d, uint32_t id)
 		d->tx_next = 0;
 }
 
+/*
+ * The scheduler's form of a guarantee. A flow without a slice can only
+ * send in slack, so it is best effort whatever its extra flag says.
+ */
+static struct sch_qos
+sched_qos(uint64_t period_ns, uint64_t slice_ns, bool extra)
+{
+	struct sch_qos q = {.period_ns = period_ns, .slice_ns = slice_ns, .extra = extra};
+
+	if (slice_ns == 0) {
+		q.period_ns = 0;
+		q.extra = true;
+	}
+	return q;
+}
+
+static void
+set_qos_err(const struct drv *d, int rc, const struct sch_qos *q)
+{
+	uint64_t free_ns = 0;
+
+	if (rc == -ENOSPC) {
+		sch_admit(d->sch, q, &free_ns);
+		set_err("guarantee %llu ns per %llu ns does not fit on the link: %llu ns free",
+		    (unsigned long long)q->slice_ns, (unsigned long long)q->period_ns,
+		    (unsigned long long)free_ns);
+	} else {
+		set_err("invalid guarantee: slice %llu ns per %llu ns (periods from 2 slots up "
+			"to the longest configured)",
+		    (unsigned long long)q->slice_ns, (unsigned long long)q->period_ns);
+	}
+}
+
 /* Free what a flow holds; it becomes FREE and its id reusable. */
 void
 drv__flow_release(struct drv *d, struct drv_flow *f)
 {
+	if (f->in_sched && f->id != DRV_FLOW_EXC)
+		sch_flow_remove(d->sch, f->id);
 	if (f->tx) {
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, rbuf_chan_wait_fd(f->tx), NULL);
 		rbuf_chan_destroy(f->tx);
@@ -82,9 +117,9 @@ drv_flow_add(struct drv *d, const struct drv_flow_cfg *fc)
 	memset(f, 0, sizeof(*f));
 	f->id = fc->id;
 	f->tx_spec = fc->tx_spec;
-	f->period_ns = fc->period_ns;
-	f->slice_ns = fc->slice_ns;
-	f->extra = fc->extra;
+	f->period_ns = fc->id == DRV_FLOW_EXC ? DRV_EXC_PERIOD_NS : fc->period_ns;
+	f->slice_ns = fc->id == DRV_FLOW_EXC ? DRV_EXC_SLICE_NS : fc->slice_ns;
+	f->extra = fc->id == DRV_FLOW_EXC ? true : fc->extra;
 	f->owner_pid = fc->owner_pid;
 	f->owner_uid = fc->owner_uid;
 	memcpy(f->owner_comm, fc->owner_comm, sizeof(f->owner_comm));
@@ -133,6 +168,18 @@ drv_flow_add(struct drv *d, const struct drv_flow_cfg *fc)
 			rc = -errno;
 			goto out_release;
 		}
+		/* The exception flow is in the scheduler from the start (its
+		 * reservation is the driver's own); the others join now. */
+		if (fc->id != DRV_FLOW_EXC) {
+			struct sch_qos q = sched_qos(fc->period_ns, fc->slice_ns, fc->extra);
+
+			rc = sch_flow_add(d->sch, fc->id, &q);
+			if (rc < 0) {
+				set_qos_err(d, rc, &q);
+				goto out_release;
+			}
+		}
+		f->in_sched = true;
 	}
 	if (fc->id != DRV_FLOW_EXC) {
 		struct flt_flow_spec spec = fc->rx_spec;
@@ -167,6 +214,16 @@ drv_flow_remove(struct drv *d, uint32_t id)
 	if (id != DRV_FLOW_EXC)
 		flt_flow_del(d->flt, &f->rx_spec);
 	tx_list_remove(d, id);
+	if (f->in_sched) {
+		/* Frames taken but not sent go back unsent (the application
+		 * is going; they are not handed to it any more). */
+		drv__tx_flow_unstage(d, f);
+		if (id == DRV_FLOW_EXC)
+			sch_flow_idle(d->sch, id, drv__now_ns(d));
+		else
+			sch_flow_remove(d->sch, id);
+		f->in_sched = false;
+	}
 	/* Buffers it posted are its own; nothing of the driver's is in them. */
 	rbuf_chan_destroy(f->rx);
 	f->rx = NULL;
@@ -200,12 +257,24 @@ int
 drv_flow_set_qos(struct drv *d, uint32_t id, uint64_t period_ns, uint64_t slice_ns, bool extra)
 {
 	struct drv_flow *f;
+	struct sch_qos q = sched_qos(period_ns, slice_ns, extra);
+	int rc;
 
+	errmsg[0] = '\0';
 	if (id >= d->cfg.max_flows || d->flows[id].state != DRV_FLOW_ACTIVE)
 		return -ENOENT;
+	if (id == DRV_FLOW_EXC)
+		return -EPERM; /* the driver's own reservation */
 	if (slice_ns > period_ns)
 		return -EINVAL;
 	f = &d->flows[id];
+	if (f->in_sched) {
+		rc = sch_flow_set_qos(d->sch, id, &q);
+		if (rc < 0) {
+			set_qos_err(d, rc, &q);
+			return rc;
+		}
+	}
 	f->period_ns = period_ns;
 	f->slice_ns = slice_ns;
 	f->extra = extra;
@@ -250,6 +319,17 @@ drv_flow_stats(const struct drv *d, uint32_t id, struct drv_flow_stats *st,
 		return -ENOENT;
 	f = &d->flows[id];
 	*st = f->st;
+	if (f->in_sched) {
+		struct sch_flow_stats ss;
+
+		if (sch_flow_stats(d->sch, id, &ss) == 0) {
+			st->tx_wire_ns = ss.wire_ns;
+			st->tx_slack_ns = ss.slack_ns;
+			st->tx_wait_ns = ss.wait_ns;
+			st->tx_periods = ss.periods;
+			st->tx_missed = ss.missed;
+		}
+	}
 	if (rx_chan) {
 		memset(rx_chan, 0, sizeof(*rx_chan));
 		if (f->rx)

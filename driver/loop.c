@@ -7,11 +7,14 @@
  *   -> (idle for a while?) sleep until a channel, the port or the caller's
  *      descriptor has something
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -19,6 +22,46 @@
 #include <rte_pause.h>
 
 #include "driver/drv_priv.h"
+
+/*
+ * The transmit scheduler, paced to the configured rate or the port's, and
+ * the clock it runs on. The exception flow holds its reservation from now
+ * on, so that flows admitted later can never take it.
+ */
+static int
+sched_start(struct drv *d)
+{
+	struct sch_cfg sc = {0};
+	struct sch_qos exc = {
+	    .period_ns = DRV_EXC_PERIOD_NS, .slice_ns = DRV_EXC_SLICE_NS, .extra = true};
+	struct rte_eth_link link;
+
+	d->link_bps = d->cfg.link_bps;
+	if (!d->link_bps) {
+		memset(&link, 0, sizeof(link));
+		if (rte_eth_link_get_nowait(d->port, &link) == 0 &&
+		    link.link_speed != RTE_ETH_SPEED_NUM_NONE &&
+		    link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
+			d->link_bps = (uint64_t)link.link_speed * 1000000ull;
+		else
+			d->link_bps = 10000000000ull; /* virtual ports say nothing */
+	}
+	sc.link_bps = d->link_bps;
+	sc.max_flows = d->cfg.max_flows;
+	sc.max_frame_len = DRV_TX_FRAME_MAX;
+	sc.max_period_ns = d->cfg.max_period_ns;
+	d->sch = sch_create(&sc);
+	if (!d->sch)
+		return -errno;
+	d->tx_due_ns = UINT64_MAX;
+	d->tsc0 = rte_rdtsc();
+	d->ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / rte_get_tsc_hz());
+	/* Pacing sleeps are short: ask the kernel for timers close to the
+	 * time asked (the default slack is 50 us, a third of a full frame's
+	 * wire time at 100 Mbit/s). */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	return sch_flow_add(d->sch, DRV_FLOW_EXC, &exc);
+}
 
 struct drv *
 drv_create(const struct drv_cfg *cfg)
@@ -46,6 +89,8 @@ drv_create(const struct drv_cfg *cfg)
 		d->cfg.idle_sleep_ms = 1;
 	if (!d->cfg.name)
 		d->cfg.name = "drv";
+	if (!d->cfg.max_period_ns)
+		d->cfg.max_period_ns = SCH_DEFAULT_PERIOD_NS;
 	d->port = cfg->port_id;
 	d->epfd = -1;
 	d->rx_intr_fd = -1;
@@ -80,6 +125,11 @@ drv_create(const struct drv_cfg *cfg)
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->rx_intr_fd, &ev) < 0)
 			d->rx_intr = false;
 	}
+	rc = sched_start(d);
+	if (rc < 0) {
+		errno = -rc;
+		goto out_free;
+	}
 	return d;
 
 out_free:
@@ -106,6 +156,7 @@ drv_destroy(struct drv *d)
 		if (d->flows[i].state != DRV_FLOW_FREE)
 			drv__flow_release(d, &d->flows[i]);
 	flt_table_destroy(d->flt);
+	sch_destroy(d->sch);
 	rte_mempool_free(d->pool);
 	if (d->epfd >= 0)
 		close(d->epfd);
@@ -128,6 +179,31 @@ drv_poll(struct drv *d)
 	return work;
 }
 
+uint64_t
+drv_tx_due_ns(const struct drv *d)
+{
+	return d->tx_due_ns;
+}
+
+uint64_t
+drv_now_ns(const struct drv *d)
+{
+	return drv__now_ns(d);
+}
+
+uint64_t
+drv_link_bps(const struct drv *d)
+{
+	return d->link_bps;
+}
+
+uint32_t
+drv_reserved_ppm(const struct drv *d)
+{
+	(void)d;
+	return (uint32_t)(DRV_EXC_SLICE_NS * 1000000ull / DRV_EXC_PERIOD_NS);
+}
+
 int
 drv_epoll_fd(const struct drv *d)
 {
@@ -138,7 +214,9 @@ int
 drv_sleep(struct drv *d, int max_ms)
 {
 	struct epoll_event ev[32];
-	int timeout = max_ms, n;
+	uint64_t timeout_ns = max_ms < 0 ? UINT64_MAX : (uint64_t)max_ms * 1000000u, now;
+	struct timespec ts, *tsp = NULL;
+	int n;
 
 	/* Announce on every transmit channel, with one barrier for all; any
 	 * channel with work cancels the sleep. */
@@ -155,13 +233,24 @@ drv_sleep(struct drv *d, int max_ms)
 	/* Without a receive interrupt, a packet can only be noticed by
 	 * looking: sleep briefly. Pending hand-backs wait for the app. */
 	if (!d->rx_intr || d->n_done_flows || d->n_tx_pend)
-		timeout = timeout < 0 ? (int)d->cfg.idle_sleep_ms
-				      : RTE_MIN(timeout, (int)d->cfg.idle_sleep_ms);
+		timeout_ns = RTE_MIN(timeout_ns, (uint64_t)d->cfg.idle_sleep_ms * 1000000u);
+	/* A paced link is not idle: wake up when the next frame is due. */
+	if (d->tx_due_ns != UINT64_MAX) {
+		now = drv__now_ns(d);
+		if (d->tx_due_ns <= now)
+			return 0;
+		timeout_ns = RTE_MIN(timeout_ns, d->tx_due_ns - now);
+	}
+	if (timeout_ns != UINT64_MAX) {
+		ts.tv_sec = (time_t)(timeout_ns / 1000000000u);
+		ts.tv_nsec = (long)(timeout_ns % 1000000000u);
+		tsp = &ts;
+	}
 	if (d->rx_intr)
 		rte_eth_dev_rx_intr_enable(d->port, 0);
 	flt_reader_offline(d->flt);
 	d->st.sleeps++;
-	n = epoll_wait(d->epfd, ev, 32, timeout);
+	n = epoll_pwait2(d->epfd, ev, 32, tsp, NULL);
 	flt_reader_online(d->flt);
 	if (d->rx_intr)
 		rte_eth_dev_rx_intr_disable(d->port, 0);

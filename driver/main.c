@@ -14,6 +14,8 @@
  *   flowmgr_user = root
  *   max_flows = 1024
  *   idle_sleep_ms = 1
+ *   link_mbps = 0                ; pace transmission to this; 0: the port's rate
+ *   max_period_ms = 1000         ; longest period a flow may ask for
  *   droplog = no
  */
 #define _GNU_SOURCE
@@ -46,6 +48,8 @@ struct opts {
 	char flowmgr_user[64];
 	unsigned max_flows;
 	unsigned idle_sleep_ms;
+	unsigned link_mbps;
+	unsigned max_period_ms;
 	int droplog;
 	int check;
 	char config[PATH_MAX];
@@ -94,6 +98,8 @@ set_opt(struct opts *o, const char *key, const char *val)
 	NUM(memory_mb)
 	NUM(max_flows)
 	NUM(idle_sleep_ms)
+	NUM(link_mbps)
+	NUM(max_period_ms)
 #undef NUM
 	return -1;
 }
@@ -118,7 +124,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: sluice-driver [-c FILE] [--check] [--name N] [--port DEVARGS] [--lcore N]\n"
 	    "         [--memory-mb N] [--control PATH] [--flowmgr-user USER] [--max-flows N]\n"
-	    "         [--idle-sleep-ms N] [--droplog]\n");
+	    "         [--idle-sleep-ms N] [--link-mbps N] [--max-period-ms N] [--droplog]\n");
 }
 
 static int
@@ -135,6 +141,8 @@ parse_args(struct opts *o, int argc, char **argv)
 	    {"flowmgr-user", required_argument, NULL, 'u'},
 	    {"max-flows", required_argument, NULL, 'f'},
 	    {"idle-sleep-ms", required_argument, NULL, 'i'},
+	    {"link-mbps", required_argument, NULL, 'r'},
+	    {"max-period-ms", required_argument, NULL, 'P'},
 	    {"droplog", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -146,7 +154,9 @@ parse_args(struct opts *o, int argc, char **argv)
 	    ['s'] = "control",
 	    ['u'] = "flowmgr_user",
 	    ['f'] = "max_flows",
-	    ['i'] = "idle_sleep_ms"};
+	    ['i'] = "idle_sleep_ms",
+	    ['r'] = "link_mbps",
+	    ['P'] = "max_period_ms"};
 	int ch;
 
 	/* The file first, then the command line overrides it. */
@@ -251,7 +261,8 @@ main(int argc, char **argv)
 	    .control = "/run/sluice/driver.sock",
 	    .flowmgr_user = "root",
 	    .max_flows = 1024,
-	    .idle_sleep_ms = 1};
+	    .idle_sleep_ms = 1,
+	    .max_period_ms = 1000};
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct drv_cfg cfg = {0};
 	struct drv_ctl *ctl;
@@ -263,8 +274,9 @@ main(int argc, char **argv)
 	if (o.check) {
 		printf(
 		    "sluice-driver: configuration ok: name %s, port %s, control %s, flow manager "
-		    "%s, %u flows\n",
-		    o.name, o.port, o.control, o.flowmgr_user, o.max_flows);
+		    "%s, %u flows, link %s%u Mbit/s\n",
+		    o.name, o.port, o.control, o.flowmgr_user, o.max_flows,
+		    o.link_mbps ? "" : "the port's rate, or ", o.link_mbps ? o.link_mbps : 10000);
 		return 0;
 	}
 	if (eal_start(&o) < 0) {
@@ -280,6 +292,8 @@ main(int argc, char **argv)
 	cfg.port_id = port;
 	cfg.max_flows = o.max_flows;
 	cfg.idle_sleep_ms = o.idle_sleep_ms;
+	cfg.link_bps = (uint64_t)o.link_mbps * 1000000u;
+	cfg.max_period_ns = (uint64_t)o.max_period_ms * 1000000u;
 	cfg.name = o.name;
 	d = drv_create(&cfg);
 	if (!d) {
@@ -298,7 +312,8 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sd_notify(0, "READY=1");
-	fprintf(stderr, "sluice-driver %s: serving %s, control %s\n", o.name, o.port, o.control);
+	fprintf(stderr, "sluice-driver %s: serving %s at %llu Mbit/s, control %s\n", o.name, o.port,
+	    (unsigned long long)(drv_link_bps(d) / 1000000u), o.control);
 
 	drv_run(d, &stop, drv_ctl_poll, ctl);
 

@@ -1,18 +1,28 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Transmit: records from each flow's transmit channel (Transmit Master
- * Mode), served round-robin DRV_TX_QUANTUM at a time until the scheduler
- * takes over this choice. For each record:
+ * Mode), in the order the scheduler (sched/) picks flows.
  *
- *   1. copy the headers into a driver-private mbuf and check the copy
- *      against the flow's transmit filter (flt_txcheck);
- *   2. refused: hand the record back at once with RBUF_F_REFUSED, count;
- *   3. passed: chain external-buffer mbufs that point at the rest of the
- *      frame in the application's data area (no copy); the record goes back
- *      to the application when the port frees the last of them.
+ *   1. stage: take records from a flow's channel into descriptors (txd),
+ *      in order, and tell the scheduler the flow has a frame of that length
+ *      (sch_flow_backlog). Idle flows are looked at DRV_TX_SCAN per pass,
+ *      in turn, so a pass costs the same with 10 flows or 10,000; a flow
+ *      that has work is refilled as soon as it sends its last staged frame.
+ *   2. sch_dequeue says which flow's head frame goes now, or when to ask
+ *      again (the link is paced to its rate, or every flow with work has
+ *      spent its slice and has no right to slack).
+ *   3. copy that frame's headers into a driver-private mbuf and check the
+ *      copy against the flow's transmit filter (flt_txcheck); refused: hand
+ *      the record back at once with RBUF_F_REFUSED, count, charge nothing;
+ *   4. passed: chain external-buffer mbufs that point at the rest of the
+ *      frame in the application's data area (no copy), charge the frame's
+ *      wire time (sch_charge); the record goes back to the application
+ *      when the port frees the last of the mbufs.
  *
  * The application may still write its data area while the port reads it:
- * that can change only its own payload, never the checked headers.
+ * that can change only its own payload, never the checked headers. The
+ * length the scheduler charged is the one taken at staging time, from the
+ * driver's copy of the record.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +31,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "common/wire/eth.h"
 #include "driver/drv_priv.h"
 
 #define TXD_NONE UINT32_MAX
@@ -30,13 +41,17 @@ drv__tx_flow_init(struct drv_flow *f, uint32_t n_recs)
 {
 	f->txd = calloc(n_recs, sizeof(*f->txd));
 	f->done = calloc(n_recs, sizeof(*f->done));
-	if (!f->txd || !f->done) {
+	f->stage = calloc(n_recs, sizeof(*f->stage));
+	if (!f->txd || !f->done || !f->stage) {
 		drv__tx_flow_fini(f);
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < n_recs; i++)
 		f->txd[i].next_free = i + 1 < n_recs ? i + 1 : TXD_NONE;
+	f->n_txd = n_recs;
 	f->txd_free = 0;
+	f->stage_head = 0;
+	f->stage_n = 0;
 	f->n_done = 0;
 	f->in_flight = 0;
 	return 0;
@@ -47,8 +62,10 @@ drv__tx_flow_fini(struct drv_flow *f)
 {
 	free(f->txd);
 	free(f->done);
+	free(f->stage);
 	f->txd = NULL;
 	f->done = NULL;
+	f->stage = NULL;
 }
 
 static void
@@ -110,24 +127,16 @@ build(struct drv *d, struct drv_flow *f, struct drv_txd *t, unsigned *reason)
 	struct rte_mbuf *hdr, *tail, *segs[RBUF_MAX_PIECES];
 	uint32_t seg_off[RBUF_MAX_PIECES], skip;
 	uint16_t seg_len[RBUF_MAX_PIECES], hdr_len;
-	uint64_t len = 0;
+	uint32_t len = t->len; /* checked at staging */
 	unsigned n_segs = 0;
 
 	*reason = 0;
-	for (unsigned i = 0; i < r->n_pieces; i++)
-		len += r->piece[i].len;
-	if (len > DRV_TX_FRAME_MAX) {
-		f->st.c[DRV_C_TX_TOO_BIG]++;
-		*reason = FLT_TX__COUNT; /* not a filter reason */
-		return NULL;
-	}
 	hdr = rte_pktmbuf_alloc(d->pool);
 	if (!hdr)
 		return NULL;
 	if (f->checked) {
-		enum flt_tx_reason why =
-		    flt_txcheck(d->flt, &f->tmpl, frame_head(d, f, r, (uint32_t)len), (uint32_t)len,
-			rte_pktmbuf_mtod(hdr, uint8_t *), &hdr_len);
+		enum flt_tx_reason why = flt_txcheck(d->flt, &f->tmpl, frame_head(d, f, r, len),
+		    len, rte_pktmbuf_mtod(hdr, uint8_t *), &hdr_len);
 
 		if (why != FLT_TX_OK) {
 			rte_pktmbuf_free(hdr);
@@ -137,12 +146,11 @@ build(struct drv *d, struct drv_flow *f, struct drv_txd *t, unsigned *reason)
 		}
 	} else {
 		/* The flow manager's own frames: trusted, copied all the same. */
-		hdr_len = (uint16_t)RTE_MIN(len, (uint64_t)FLT_TX_HDR_MAX);
-		memcpy(
-		    rte_pktmbuf_mtod(hdr, uint8_t *), frame_head(d, f, r, (uint32_t)len), hdr_len);
+		hdr_len = (uint16_t)RTE_MIN(len, (uint32_t)FLT_TX_HDR_MAX);
+		memcpy(rte_pktmbuf_mtod(hdr, uint8_t *), frame_head(d, f, r, len), hdr_len);
 	}
 	hdr->data_len = hdr_len;
-	hdr->pkt_len = (uint32_t)len;
+	hdr->pkt_len = len;
 
 	/* The rest of the frame, zero copy, from where the header ended. */
 	skip = hdr_len;
@@ -185,32 +193,135 @@ txd_free(struct drv_flow *f, uint32_t i)
 	f->txd_free = i;
 }
 
-/* Take up to @want records from one flow; append frames to the pending array. */
+static inline uint32_t
+stage_peek(const struct drv_flow *f)
+{
+	return f->stage[f->stage_head];
+}
+
+static inline void
+stage_pop(struct drv_flow *f)
+{
+	f->stage_head = f->stage_head + 1 == f->n_txd ? 0 : f->stage_head + 1;
+	f->stage_n--;
+}
+
+/*
+ * Take up to DRV_TX_QUANTUM records from the flow's channel onto its stage.
+ * A record whose frame is too short to carry an Ethernet header or longer
+ * than we send goes back at once, refused. Returns the records taken.
+ */
 static unsigned
-serve_flow(struct drv *d, struct drv_flow *f, unsigned want)
+stage_fill(struct drv *d, struct drv_flow *f)
 {
 	struct rbuf_iorec recs[DRV_TX_QUANTUM];
-	unsigned k, n = 0;
+	unsigned want = RTE_MIN((unsigned)DRV_TX_QUANTUM, f->n_txd - f->in_flight), k;
 
-	/* Never take a record we have no descriptor to hold it in. */
-	for (uint32_t i = f->txd_free; i != TXD_NONE && n < want; i = f->txd[i].next_free)
-		n++;
-	if (n == 0)
-		return 0;
-	k = rbuf_get_burst(f->tx, recs, n);
+	if (want == 0)
+		return 0; /* every descriptor is in use: the app waits for its own */
+	k = rbuf_get_burst(f->tx, recs, want);
 	for (unsigned j = 0; j < k; j++) {
-		uint32_t ti = f->txd_free;
+		uint32_t ti = f->txd_free, len = 0;
 		struct drv_txd *t = &f->txd[ti];
-		struct rte_mbuf *m;
-		unsigned reason;
 
 		f->txd_free = t->next_free;
-		t->d = d;
-		t->flow = (uint32_t)(f - d->flows);
-		t->rec = recs[j];
 		f->in_flight++;
-		m = build(d, f, t, &reason);
+		t->d = d;
+		t->flow = f->id;
+		t->rec = recs[j];
+		for (unsigned i = 0; i < t->rec.n_pieces; i++)
+			len += t->rec.piece[i].len; /* pieces are < 2^32 / 15 each */
+		t->len = len;
+		if (len < ETH_HDR_LEN || len > DRV_TX_FRAME_MAX) {
+			f->st.c[DRV_C_TX_BAD_LEN]++;
+			t->rec.flags |= RBUF_F_REFUSED;
+			drv__droplog(d, "tx refused", f->id, FLT_TX__COUNT);
+			done_push(d, f, ti);
+			continue;
+		}
+		f->stage[(f->stage_head + f->stage_n) % f->n_txd] = ti;
+		f->stage_n++;
+	}
+	return k;
+}
+
+/* Tell the scheduler what the flow has now: a head frame, or nothing. */
+static void
+sched_update(struct drv *d, struct drv_flow *f, uint64_t now)
+{
+	if (f->stage_n)
+		sch_flow_backlog(d->sch, f->id, f->txd[stage_peek(f)].len, now);
+	else
+		sch_flow_idle(d->sch, f->id, now);
+}
+
+/* Hand every staged record back unsent (the flow is going away). */
+void
+drv__tx_flow_unstage(struct drv *d, struct drv_flow *f)
+{
+	while (f->stage_n) {
+		done_push(d, f, stage_peek(f));
+		stage_pop(f);
+	}
+}
+
+/* Look at up to DRV_TX_SCAN idle flows, in turn, for new records. */
+static unsigned
+scan(struct drv *d, uint64_t now)
+{
+	unsigned n = RTE_MIN(d->n_tx, (unsigned)DRV_TX_SCAN), work = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct drv_flow *f = &d->flows[d->tx_list[d->tx_next]];
+
+		d->tx_next = d->tx_next + 1 == d->n_tx ? 0 : d->tx_next + 1;
+		if (f->stage_n || f->state != DRV_FLOW_ACTIVE)
+			continue;
+		work += stage_fill(d, f);
+		if (f->stage_n) {
+			sched_update(d, f, now);
+			d->tx_due_ns = now; /* it may have the right to go at once */
+		}
+	}
+	return work;
+}
+
+/*
+ * Send what the scheduler allows now, up to a burst. Leaves tx_due_ns at
+ * the time to ask again.
+ */
+static unsigned
+send_scheduled(struct drv *d, uint64_t now)
+{
+	unsigned work = 0;
+
+	while (d->n_tx_pend < DRV_BURST) {
+		struct drv_flow *f;
+		struct rte_mbuf *m;
+		uint32_t id, ti;
+		uint64_t next;
+		unsigned reason;
+
+		if (sch_dequeue(d->sch, now, &id, &next) < 0) {
+			d->tx_due_ns = next;
+			if (next != UINT64_MAX)
+				d->st.tx_paced++;
+			return work;
+		}
+		f = &d->flows[id];
+		ti = stage_peek(f);
+		m = build(d, f, &f->txd[ti], &reason);
+		if (!m && !reason) {
+			/* No mbuf: the frame keeps its place and its turn;
+			 * the port frees mbufs as it sends. */
+			f->st.c[DRV_C_TX_NO_MBUF]++;
+			d->tx_due_ns = now + DRV_TX_RETRY_NS;
+			return work;
+		}
+		stage_pop(f);
+		work++;
 		if (m) {
+			sch_charge(d->sch, id, m->pkt_len, now);
 			d->tx_pend[d->n_tx_pend++] = m;
 			f->st.c[DRV_C_TX_PKTS]++;
 			f->st.c[DRV_C_TX_BYTES] += m->pkt_len;
@@ -218,22 +329,21 @@ serve_flow(struct drv *d, struct drv_flow *f, unsigned want)
 			 * from the data area any more: hand it back now. */
 			if (m->nb_segs == 1)
 				done_push(d, f, ti);
-			continue;
-		}
-		if (reason) {
-			t->rec.flags |= RBUF_F_REFUSED;
-			f->st.c[DRV_C_TX_REFUSED] += reason < FLT_TX__COUNT;
+		} else {
+			f->txd[ti].rec.flags |= RBUF_F_REFUSED;
+			f->st.c[DRV_C_TX_REFUSED]++;
 			drv__droplog(d, "tx refused", f->id, reason);
 			done_push(d, f, ti);
-			continue;
 		}
-		/* No mbufs: hand the record back unsent, flagged, rather than
-		 * hold it; the application may send it again. */
-		f->st.c[DRV_C_TX_NO_MBUF]++;
-		t->rec.flags |= RBUF_F_REFUSED;
-		done_push(d, f, ti);
+		if (!f->stage_n)
+			stage_fill(d, f);
+		sched_update(d, f, now);
+		/* The clock moves while we build: a fast link must not be
+		 * held to the time the burst started. */
+		now = drv__now_ns(d);
 	}
-	return k;
+	d->tx_due_ns = now; /* the burst is full: more may go at once */
+	return work;
 }
 
 static unsigned
@@ -257,19 +367,16 @@ flush_pending(struct drv *d)
 unsigned
 drv__tx_poll(struct drv *d)
 {
-	unsigned work = flush_pending(d), tried = 0;
+	uint64_t now = drv__now_ns(d);
+	unsigned work = flush_pending(d);
 
+	work += scan(d, now);
 	if (d->n_tx_pend) /* the port is full: let it drain */
 		return work;
-	while (tried < d->n_tx && d->n_tx_pend + DRV_TX_QUANTUM <= DRV_BURST) {
-		struct drv_flow *f = &d->flows[d->tx_list[d->tx_next]];
-
-		d->tx_next = (d->tx_next + 1) % d->n_tx;
-		tried++;
-		if (f->state == DRV_FLOW_ACTIVE && f->tx)
-			work += serve_flow(d, f, DRV_TX_QUANTUM);
+	if (now >= d->tx_due_ns) {
+		work += send_scheduled(d, now);
+		flush_pending(d);
 	}
-	flush_pending(d);
 	return work;
 }
 

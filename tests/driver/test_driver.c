@@ -14,6 +14,12 @@
  *   hostile:   an application writes spoofed headers, wrong lengths and
  *              garbage records; all are refused and counted, and the driver
  *              keeps serving the other flow.
+ *   scheduled: three saturating flows on a port paced to 100 Mbit/s (a
+ *              net_null port, which takes everything): the guaranteed flow
+ *              gets its slice in every period and never more, the others
+ *              share the slack equally, and the port never runs faster
+ *              than the link. Real time, so the checks are the ones a busy
+ *              machine cannot break: shares within periods, never totals.
  *
  * The applications are this process, using their channels directly.
  */
@@ -35,7 +41,11 @@
 #include <rte_ethdev.h>
 
 #include "driver/drv.h"
+#include "sched/sch.h"
 #include "tests/support/pkt.h"
+
+/* driver/drv_priv.h DRV_TX_CATCHUP_NS: how far a late driver may catch up. */
+#define DRV_TX_CATCHUP_NS_FOR_TESTS 200000u
 
 #define N_BUFS	 64
 #define BUF_SIZE 2048
@@ -642,10 +652,11 @@ test_a_hostile_application_is_refused_and_others_are_served(void **state)
 	assert_int_equal(fs.c[DRV_C_TX_REFUSED], 0);
 	assert_int_equal(drv_flow_stats(d, 2, &fs, NULL, &txc), 0);
 	assert_int_equal(fs.c[DRV_C_TX_PKTS], 0);
-	assert_int_equal(fs.c[DRV_C_TX_REFUSED], 4 * 5);
+	assert_int_equal(fs.c[DRV_C_TX_REFUSED], 4 * 4);
+	/* The runt is refused before the filter sees it: no Ethernet header. */
+	assert_int_equal(fs.c[DRV_C_TX_BAD_LEN], 4);
 	assert_int_equal(fs.tx_refuse[FLT_TX_BAD_SRC_PORT], 4);
 	assert_int_equal(fs.tx_refuse[FLT_TX_BAD_SRC_MAC], 4);
-	assert_int_equal(fs.tx_refuse[FLT_TX_TRUNCATED], 4);
 	assert_int_equal(fs.tx_refuse[FLT_TX_TOO_BIG], 4);
 	assert_int_equal(fs.tx_refuse[FLT_TX_BAD_LEN], 4);
 	assert_int_equal(txc.err[RBUF_ERR_BAD_RANGE], 4);
@@ -658,13 +669,132 @@ test_a_hostile_application_is_refused_and_others_are_served(void **state)
 	app_close(&exc);
 }
 
+/* ---- transmit scheduling --------------------------------------------------------- */
+
+#define SCHED_FRAME 1000 /* bytes; 1024 byte-times = 81.92 us at 100 Mbit/s */
+
+/* Take back what the driver returned, then fill the channel again. */
+static void
+app_saturate(struct app *a, const uint8_t *frame)
+{
+	struct rbuf_iorec r[N_BUFS];
+
+	while (rbuf_get_burst(a->tx, r, N_BUFS))
+		;
+	while (rbuf_room(a->tx) > 0)
+		app_send(a, frame, SCHED_FRAME, 1, 0);
+}
+
+static void
+test_transmission_follows_the_guarantees_paced_to_the_link(void **state)
+{
+	const uint64_t link = 100000000, period = 20000000, slice = 6000000; /* 30% */
+	struct drv_cfg cfg = {.max_flows = 16, .n_mbufs = 2047, .name = "sched", .link_bps = link};
+	struct drv_flow_cfg fc;
+	struct app a[3], exc;
+	struct flt_tx_spec tx[3];
+	struct drv_flow_stats st[3];
+	struct drv_port_stats ps;
+	uint8_t frame[3][PKT_MAX];
+	uint64_t t0, t1, wire = 0, wire_ns = sch_wire_ns(link, SCHED_FRAME);
+	uint16_t port;
+	struct drv *d;
+	int rc;
+	(void)state;
+
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null0", &port), 0);
+	cfg.port_id = port;
+	d = drv_create(&cfg);
+	assert_non_null(d);
+	assert_int_equal(drv_link_bps(d), link);
+	app_open(&exc, true, false, N_BUFS);
+	add_flow(d, 0, &exc, NULL, NULL);
+	/* 1: 30% guaranteed, no slack; 2: best effort; 3: 10% plus slack. */
+	for (unsigned i = 0; i < 3; i++) {
+		struct flt_flow_spec rx = udp_spec(FLT_KIND_BOUND, (uint16_t)(7001 + i), 0, 0);
+
+		tx[i] = udp_tx((uint16_t)(7001 + i), 0, 0);
+		app_open(&a[i], false, true, 0);
+		memset(&fc, 0, sizeof(fc));
+		fc.id = 1 + i;
+		fc.rx_spec = rx;
+		fc.tx_spec = tx[i];
+		fc.tx_geom = a[i].tx_geom;
+		fc.tx = &a[i].tx_fds;
+		fc.period_ns = period;
+		fc.slice_ns = i == 0 ? slice : i == 1 ? 0 : slice / 3;
+		fc.extra = i != 0;
+		rc = drv_flow_add(d, &fc);
+		if (rc < 0)
+			fail_msg("drv_flow_add: %s", drv_errmsg());
+		{
+			struct pkt_spec s = pkt_udp_default();
+
+			memcpy(s.src_mac, local_mac, 6);
+			memcpy(s.dst_mac, peer_mac, 6);
+			s.src = PKT_IP4(10, 0, 0, 1);
+			s.sport = (uint16_t)(7001 + i);
+			s.payload_len = SCHED_FRAME - 42;
+			assert_int_equal(pkt_build(frame[i], &s), SCHED_FRAME);
+		}
+	}
+	/* A guarantee beyond what is left is refused, and says what is free. */
+	assert_int_equal(drv_flow_set_qos(d, 1, period, period, false), -ENOSPC);
+	assert_non_null(strstr(drv_errmsg(), "free"));
+
+	t0 = drv_now_ns(d);
+	do {
+		for (unsigned i = 0; i < 3; i++)
+			app_saturate(&a[i], frame[i]);
+		for (unsigned k = 0; k < 64; k++)
+			drv_poll(d);
+		t1 = drv_now_ns(d);
+	} while (t1 - t0 < 1000000000ull);
+
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(drv_flow_stats(d, 1 + i, &st[i], NULL, NULL), 0);
+		assert_int_equal(st[i].c[DRV_C_TX_REFUSED] + st[i].c[DRV_C_TX_BAD_LEN], 0);
+		assert_int_equal(st[i].c[DRV_C_TX_BYTES], st[i].c[DRV_C_TX_PKTS] * SCHED_FRAME);
+		wire += st[i].tx_wire_ns;
+		print_message("flow %u: %llu frames, wire %.1f ms (slack %.1f ms), waited %.1f ms, "
+			      "%llu periods, %llu missed\n",
+		    1 + i, (unsigned long long)st[i].c[DRV_C_TX_PKTS], st[i].tx_wire_ns / 1e6,
+		    st[i].tx_slack_ns / 1e6, st[i].tx_wait_ns / 1e6,
+		    (unsigned long long)st[i].tx_periods, (unsigned long long)st[i].tx_missed);
+	}
+	drv_port_stats(d, &ps);
+	print_message("%.1f ms: link busy %.1f ms, paced %llu times\n", (t1 - t0) / 1e6, wire / 1e6,
+	    (unsigned long long)ps.tx_paced);
+
+	/* Never faster than the link (plus what a late wake-up may catch up). */
+	assert_true(wire <= t1 - t0 + DRV_TX_CATCHUP_NS_FOR_TESTS + wire_ns);
+	/* The guaranteed flow: its slice in every period it had work, never
+	 * more than a frame beyond, and no slack. */
+	assert_true(st[0].tx_periods >= 40);
+	assert_true(st[0].tx_missed <= 1);
+	assert_true(st[0].tx_wire_ns <= (st[0].tx_periods + 1) * slice + wire_ns);
+	assert_true(st[0].tx_wire_ns + slice + wire_ns >= st[0].tx_periods * slice);
+	assert_int_equal(st[0].tx_slack_ns, 0);
+	/* The others waited for it, and split the slack equally (DRR). */
+	assert_true(st[1].tx_wait_ns > 0 && st[2].tx_wait_ns > 0);
+	assert_true(st[1].tx_slack_ns > 0 && st[2].tx_slack_ns > 0);
+	assert_true(st[1].tx_slack_ns * 10 > st[2].tx_slack_ns * 9);
+	assert_true(st[2].tx_slack_ns * 10 > st[1].tx_slack_ns * 9);
+	assert_true(st[2].tx_wire_ns > st[2].tx_slack_ns);
+
+	drv_destroy(d);
+	for (unsigned i = 0; i < 3; i++)
+		app_close(&a[i]);
+	app_close(&exc);
+}
+
 /* ---- set-up ------------------------------------------------------------------------ */
 
 static void
 eal_init(void)
 {
-	static char args[12][256];
-	static char *argv[13];
+	static char args[14][256];
+	static char *argv[15];
 	int n = 0;
 
 #define ARG(...) snprintf(args[n], sizeof(args[n]), __VA_ARGS__), argv[n] = args[n], n++
@@ -679,6 +809,7 @@ eal_init(void)
 	ARG("--vdev=net_pcap0,rx_pcap=%s/in0.pcap,tx_pcap=%s/out0.pcap", dir, dir);
 	ARG("--vdev=net_pcap1,rx_pcap=%s/in1.pcap,tx_pcap=%s/out1.pcap", dir, dir);
 	ARG("--vdev=net_pcap2,rx_pcap=%s/in2.pcap,tx_pcap=%s/out2.pcap", dir, dir);
+	ARG("--vdev=net_null0");
 	ARG("-l0");
 #undef ARG
 	if (rte_eal_init(n, argv) < 0) {
@@ -694,6 +825,7 @@ main(void)
 	    cmocka_unit_test(test_replayed_traffic_reaches_exactly_the_right_channels),
 	    cmocka_unit_test(test_a_flow_without_buffers_loses_only_its_own_packets),
 	    cmocka_unit_test(test_a_hostile_application_is_refused_and_others_are_served),
+	    cmocka_unit_test(test_transmission_follows_the_guarantees_paced_to_the_link),
 	};
 	struct frames empty = {.n = 0};
 	char path[128];
