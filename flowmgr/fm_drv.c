@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The flow manager's side of the driver's control socket (proto/driver.proto).
+ * We are the client: every request waits for its reply (the driver answers
+ * between bursts, within milliseconds), with FM_DRV_TIMEOUT as the limit.
+ *
+ * On connecting: Hello, GetPorts (our MAC, link rate, MTU, what the driver
+ * keeps for itself), SetupException (our own channels), then every live
+ * flow is installed again: this is how flows survive a driver restart. When
+ * the connection breaks, the driver is marked down and the loop tries again
+ * every tick.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flowmgr/fm_priv.h"
+
+static int
+call(struct fm *fm, unsigned type, const ProtobufCMessage *m, const int *fds, unsigned n_fds)
+{
+	int rc;
+
+	if (!fm->drv_up && type != RPC_T_HELLO)
+		return -ENOTCONN;
+	rpc_frame_fini(fm->dframe);
+	rc = rpc_call(&fm->drv, type, m, fds, n_fds, fm->dframe, FM_DRV_TIMEOUT);
+	if (rc < 0 && rc != -fm->drv.err) {
+		/* Not an Error reply: the connection is broken or confused. */
+		fm_drv_down(fm, rpc_errmsg());
+	} else if (rc < 0) {
+		fm_log("driver refused %s: %s", rpc_type_name(type), fm->drv.errmsg);
+	}
+	return rc;
+}
+
+static void *
+reply(struct fm *fm, const ProtobufCMessageDescriptor *desc)
+{
+	void *m = rpc_unpack(desc, fm->dframe, &fm->darena);
+
+	if (!m)
+		fm_drv_down(fm, "undecodable reply");
+	return m;
+}
+
+/* A driver callback arrived while we waited, or on its own. */
+static void
+on_callback(void *arg, struct rpc_frame *f)
+{
+	struct fm *fm = arg;
+	Sluice__Drv__ChannelClosed *m;
+
+	if (f->hdr.type != RPC_T_DRV_CHANNEL_CLOSED)
+		return;
+	m = (Sluice__Drv__ChannelClosed *)rpc_unpack(NULL, f, &fm->darena);
+	if (m)
+		fm_log("driver: flow %u: the application closed its %s channel", m->flow_id,
+		    m->rx ? "receive" : "transmit");
+	/* The application's RPC connection is the lease; it closes too. */
+}
+
+void
+fm_drv_callbacks(struct fm *fm)
+{
+	for (;;) {
+		int rc;
+
+		rpc_frame_fini(fm->dframe);
+		rc = rpc_recv(fm->drv.fd, fm->dframe);
+		if (rc == -EAGAIN)
+			return;
+		if (rc < 0) {
+			fm_drv_down(fm, rc == -EPIPE ? "connection closed" : rpc_errmsg());
+			return;
+		}
+		if (rpc_type_kind(fm->dframe->hdr.type) != RPC_K_CALLBACK) {
+			fm_drv_down(fm, "unexpected frame");
+			return;
+		}
+		on_callback(fm, fm->dframe);
+	}
+}
+
+void
+fm_drv_down(struct fm *fm, const char *why)
+{
+	if (fm->drv.fd < 0)
+		return;
+	fm_log("driver %s: %s; reconnecting", fm->cfg.driver, why);
+	fm_epoll_del(fm, fm->drv.fd);
+	close(fm->drv.fd);
+	fm->drv.fd = -1;
+	fm->drv_up = false;
+	fm_exc_close(fm);
+	for (uint32_t i = 1; i < FM_MAX_FLOWS; i++)
+		fm->flows[i].installed = false;
+}
+
+static void
+chan_msg(Sluice__Chan *c, Sluice__ChanGeom *g, Sluice__ChanFds *cf,
+    const struct rbuf_chan_cfg *geom, unsigned base)
+{
+	sluice__chan__init(c);
+	sluice__chan_geom__init(g);
+	sluice__chan_fds__init(cf);
+	g->n_recs = geom->n_recs;
+	g->max_pieces = geom->max_pieces;
+	g->align = geom->align;
+	g->data_size = geom->data_size;
+	cf->ctrl = base;
+	cf->data = base + 1;
+	cf->wait = base + 2;
+	cf->kick = base + 3;
+	c->geom = g;
+	c->fds = cf;
+}
+
+static int
+ports(struct fm *fm)
+{
+	Sluice__Drv__GetPorts gp;
+	Sluice__Drv__PortsReply *r;
+	int rc;
+
+	sluice__drv__get_ports__init(&gp);
+	rc = call(fm, RPC_T_DRV_GET_PORTS, &gp.base, NULL, 0);
+	if (rc < 0)
+		return rc;
+	r = reply(fm, &sluice__drv__ports_reply__descriptor);
+	if (!r)
+		return -EPROTO;
+	for (size_t i = 0; i < r->n_ports; i++) {
+		Sluice__Drv__PortInfo *p = r->ports[i];
+
+		if (p->port != fm->cfg.port)
+			continue;
+		if (p->mac.len != 6) {
+			fm_log("driver: port %u has no MAC address", p->port);
+			return -EPROTO;
+		}
+		memcpy(fm->mac, p->mac.data, 6);
+		fm->link_bps = p->link_bps;
+		fm->mtu = p->mtu ? p->mtu : 1500;
+		fm->drv_reserved_ppm = p->reserved_ppm;
+		if (fm->cfg.link_mbps && fm->cfg.link_mbps * 1000000u != p->link_bps)
+			fm_log("note: link_mbps = %llu here, but the driver paces port %u to %llu "
+			       "bit/s; admission uses shares of the driver's rate",
+			    (unsigned long long)fm->cfg.link_mbps, p->port,
+			    (unsigned long long)p->link_bps);
+		return 0;
+	}
+	fm_log("driver has no port %u", fm->cfg.port);
+	return -ENODEV;
+}
+
+static int
+setup_exception(struct fm *fm)
+{
+	Sluice__Drv__SetupException m;
+	Sluice__Chan rc_, tc;
+	Sluice__ChanGeom rg, tg;
+	Sluice__ChanFds rf, tf;
+	struct rbuf_chan_cfg rgeom, tgeom;
+	int fds[8], rc;
+
+	rc = fm_exc_open(fm, fds);
+	if (rc < 0)
+		return rc;
+	rbuf_chan_geometry(fm->exc_rx, &rgeom);
+	rbuf_chan_geometry(fm->exc_tx, &tgeom);
+	sluice__drv__setup_exception__init(&m);
+	m.port = fm->cfg.port;
+	chan_msg(&rc_, &rg, &rf, &rgeom, 0);
+	chan_msg(&tc, &tg, &tf, &tgeom, 4);
+	m.rx_chan = &rc_;
+	m.tx_chan = &tc;
+	rc = call(fm, RPC_T_DRV_SETUP_EXCEPTION, &m.base, fds, 8);
+	/* The driver has its own copies now (or refused): close our copies of
+	 * its ends, so that its death shows as a hang-up on ours. */
+	rbuf_chan_peer_fds_close(fm->exc_rx);
+	rbuf_chan_peer_fds_close(fm->exc_tx);
+	if (rc < 0)
+		fm_exc_close(fm);
+	return rc;
+}
+
+int
+fm_drv_connect(struct fm *fm)
+{
+	Sluice__Hello h;
+	Sluice__HelloReply *hr;
+	int fd, rc;
+
+	fd = rpc_connect(fm->cfg.driver);
+	if (fd < 0)
+		return fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	rpc_client_init(&fm->drv, fd, on_callback, fm);
+	rpc_hello_init(&h, "sluice-flowmgr " SLUICE_VERSION);
+	rc = call(fm, RPC_T_HELLO, &h.base, NULL, 0);
+	if (rc < 0 || !(hr = reply(fm, &sluice__hello_reply__descriptor))) {
+		fm_drv_down(fm, "no hello");
+		return rc < 0 ? rc : -EPROTO;
+	}
+	fm->drv_up = true;
+	rc = ports(fm);
+	if (rc == 0)
+		rc = setup_exception(fm);
+	if (rc < 0) {
+		fm_drv_down(fm, "set-up failed");
+		return rc;
+	}
+	fm_epoll_add(fm, fd, FM_TOK_DRIVER);
+	fm_log("driver %s: connected, port %u, link %llu Mbit/s, MTU %u", fm->cfg.driver,
+	    fm->cfg.port, (unsigned long long)(fm->link_bps / 1000000u), fm->mtu);
+	/* Every live flow again (a driver that restarted has none). */
+	for (uint32_t i = 1; i < FM_MAX_FLOWS && fm->drv_up; i++) {
+		struct fm_flow *f = &fm->flows[i];
+
+		if (f->state == FM_FLOW_FREE || f->installed)
+			continue;
+		rc = fm_drv_add_flow(fm, f);
+		if (rc < 0 && fm->drv_up)
+			fm_flow_close(fm, f, "could not be installed again after a driver restart");
+	}
+	return 0;
+}
+
+int
+fm_drv_add_flow(struct fm *fm, struct fm_flow *f)
+{
+	Sluice__Drv__AddFlow m;
+	Sluice__Drv__RxFilter rx;
+	Sluice__Drv__TxTemplate tx;
+	Sluice__Drv__Owner ow;
+	Sluice__Qos q;
+	Sluice__Chan rc_, tc;
+	Sluice__ChanGeom rg, tg;
+	Sluice__ChanFds rf, tf;
+	int fds[8] = {f->rx_fds.ctrl, f->rx_fds.data, f->rx_fds.wait, f->rx_fds.kick,
+	    f->tx_fds.ctrl, f->tx_fds.data, f->tx_fds.wait, f->tx_fds.kick};
+	int rc;
+
+	sluice__drv__add_flow__init(&m);
+	sluice__drv__rx_filter__init(&rx);
+	sluice__drv__tx_template__init(&tx);
+	sluice__drv__owner__init(&ow);
+	sluice__qos__init(&q);
+	m.flow_id = f->id;
+	m.port = fm->cfg.port;
+	rx.proto = (Sluice__Proto)f->proto;
+	rx.kind = (Sluice__FlowKind)f->kind;
+	rx.local_addr = f->laddr;
+	rx.local_port = f->lport;
+	rx.inorder_frags = f->inorder_frags;
+	if (f->kind == SLUICE__FLOW_KIND__FLOW_KIND_CONNECTED) {
+		rx.remote_addr = f->raddr;
+		rx.remote_port = f->rport;
+		tx.dst_addr = f->raddr;
+		tx.dst_port = f->rport;
+	}
+	tx.src_mac.data = fm->mac;
+	tx.src_mac.len = 6;
+	if (f->nh_known) {
+		tx.dst_mac.data = f->nh_mac;
+		tx.dst_mac.len = 6;
+	}
+	tx.src_addr = f->laddr;
+	tx.proto = (Sluice__Proto)f->proto;
+	tx.src_port = f->lport;
+	tx.mtu = fm->mtu;
+	tx.fragments = true; /* the application's stack fragments (DESIGN.md section 3) */
+	q.period_ns = f->period_ns;
+	q.slice_ns = f->slice_ns;
+	q.extra = f->extra;
+	ow.pid = (uint32_t)f->owner_pid;
+	ow.uid = (uint32_t)f->owner_uid;
+	ow.comm = f->owner_comm;
+	m.rx = &rx;
+	m.tx = &tx;
+	m.qos = &q;
+	m.owner = &ow;
+	chan_msg(&rc_, &rg, &rf, &f->rx_geom, 0);
+	chan_msg(&tc, &tg, &tf, &f->tx_geom, 4);
+	m.rx_chan = &rc_;
+	m.tx_chan = &tc;
+	rc = call(fm, RPC_T_DRV_ADD_FLOW, &m.base, fds, 8);
+	if (rc == 0)
+		f->installed = true;
+	return rc;
+}
+
+int
+fm_drv_remove_flow(struct fm *fm, uint32_t id)
+{
+	Sluice__Drv__RemoveFlow m;
+
+	sluice__drv__remove_flow__init(&m);
+	m.flow_id = id;
+	return call(fm, RPC_T_DRV_REMOVE_FLOW, &m.base, NULL, 0);
+}
+
+int
+fm_drv_set_qos(struct fm *fm, uint32_t id, uint64_t period_ns, uint64_t slice_ns, bool extra)
+{
+	Sluice__Drv__SetQos m;
+	Sluice__Qos q;
+
+	sluice__drv__set_qos__init(&m);
+	sluice__qos__init(&q);
+	q.period_ns = period_ns;
+	q.slice_ns = slice_ns;
+	q.extra = extra;
+	m.flow_id = id;
+	m.qos = &q;
+	return call(fm, RPC_T_DRV_SET_QOS, &m.base, NULL, 0);
+}
+
+int
+fm_drv_counters(
+    struct fm *fm, const uint32_t *ids, unsigned n, Sluice__FlowCounters ***out, size_t *n_out)
+{
+	Sluice__Drv__GetCounters m;
+	Sluice__Drv__CountersReply *r;
+	uint32_t idv[64];
+	int rc;
+
+	if (n > 64)
+		return -E2BIG;
+	memcpy(idv, ids, n * sizeof(*ids));
+	sluice__drv__get_counters__init(&m);
+	m.flow_ids = idv;
+	m.n_flow_ids = n;
+	rc = call(fm, RPC_T_DRV_GET_COUNTERS, &m.base, NULL, 0);
+	if (rc < 0)
+		return rc;
+	r = reply(fm, &sluice__drv__counters_reply__descriptor);
+	if (!r)
+		return -EPROTO;
+	*out = r->flows;
+	*n_out = r->n_flows;
+	return 0;
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_priv.h -- the flow manager daemon's data structures (see fm.h for the
+ * model). Everything here is touched by the loop thread only.
+ */
+#ifndef SLUICE_FLOWMGR_FM_PRIV_H
+#define SLUICE_FLOWMGR_FM_PRIV_H
+
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "flowmgr/fm.h"
+#include "flowmgr/fm_arp.h"
+#include "flowmgr/fm_pkt.h"
+#include "flowmgr/fm_ports.h"
+#include "flowmgr/fm_route.h"
+#include "proto/driver.pb-c.h"
+#include "proto/flowmgr.pb-c.h"
+#include "proto/rpc.h"
+
+#define FM_IFINDEX 0 /* the one interface: the driver's port */
+
+/* Exception channel geometry: frames of up to 2 KiB, both directions. */
+#define FM_EXC_RECS	256
+#define FM_EXC_BUF	2048
+#define FM_RESOLVE_MS	3000 /* a connected flow's next hop must answer ARP within this */
+#define FM_DRV_TIMEOUT	2000 /* ms for the driver to answer one request */
+#define FM_MAX_ERRLINE	256
+#define FM_OPEN_DEFAULT 256 /* records per channel when the app gives 0 */
+
+/* epoll tokens beyond connection indices */
+#define FM_TOK_LISTEN (UINT32_MAX - 1)
+#define FM_TOK_TIMER  (UINT32_MAX - 2)
+#define FM_TOK_DRIVER (UINT32_MAX - 3)
+#define FM_TOK_EXC    (UINT32_MAX - 4)
+
+/* An application's connection: the lease on its flows. */
+struct fm_conn {
+	int fd; /* -1: free slot */
+	bool hello;
+	pid_t pid;
+	uid_t uid;
+	char comm[16];
+	uint64_t session;
+	unsigned n_flows;
+};
+
+enum fm_flow_state {
+	FM_FLOW_FREE = 0,
+	FM_FLOW_RESOLVING, /* installed; the open waits for the next hop's MAC */
+	FM_FLOW_OPEN,
+};
+
+struct fm_flow {
+	enum fm_flow_state state;
+	uint32_t id;
+	int conn; /* owner's index in conns[]; -1: orphan (after a restart) */
+	uint8_t proto, kind;
+	uint32_t laddr, raddr; /* host order */
+	uint16_t lport, rport;
+	bool port_held;	   /* holds lport in the port table */
+	uint32_t listener; /* accepted on this listening flow (shares its port) */
+	bool inorder_frags;
+	uint64_t period_ns, slice_ns;
+	bool extra;
+	uint64_t reserved_ppb; /* its share in the admission sum */
+	struct fm_nexthop nh;  /* route to the remote (connected flows) */
+	uint8_t nh_mac[6];
+	bool nh_known;
+	bool arp_ref; /* holds a reference on the next hop's ARP entry */
+	uint64_t generation;
+	uint64_t resolve_deadline_ns;
+	struct rpc_hdr pending; /* the OpenFlow request to answer once resolved */
+	struct rbuf_chan_cfg rx_geom, tx_geom;
+	struct rbuf_chan_fds rx_fds, tx_fds; /* ours: to install again after a driver restart */
+	bool installed;			     /* in the driver */
+	pid_t owner_pid;
+	uid_t owner_uid;
+	char owner_comm[16];
+};
+
+struct fm {
+	struct fm_cfg cfg;
+	int epfd, lfd, tfd;
+	uint64_t now_ns;
+
+	struct fm_conn conns[FM_MAX_CONNS];
+	struct fm_flow flows[FM_MAX_FLOWS];
+	uint32_t next_id;
+	uint64_t session;
+	uint64_t reserved_ppb; /* sum of granted s/p, parts per 1e9 */
+
+	/* Decoding: one frame and one arena, reused by every request. */
+	struct rpc_frame *frame;
+	struct rpc_arena arena;
+	uint8_t *arena_buf;
+
+	/* The driver, with its own frame and arena: its replies are decoded
+	 * while an application's request is still in use. */
+	struct rpc_client drv;
+	struct rpc_frame *dframe;
+	struct rpc_arena darena;
+	uint8_t *darena_buf;
+	bool drv_up;
+	uint64_t drv_retry_ns;
+	uint8_t mac[6];
+	uint64_t link_bps;
+	uint32_t mtu;
+	uint32_t drv_reserved_ppm;
+
+	/* The exception channel: we receive (RMM) and send (TMM). */
+	struct rbuf_chan *exc_rx, *exc_tx;
+	uint32_t exc_tx_free[FM_EXC_RECS]; /* free tx buffer indices */
+	unsigned exc_tx_n_free;
+
+	struct fm_ports *ports;
+	struct fm_routes *routes;
+	struct fm_arp *arp;
+	struct fm_pkt *pkt;
+	struct fm_pkt_if pif; /* our MAC and address, as fm_pkt sees them */
+
+	uint64_t ctr_exc_rx, ctr_exc_tx, ctr_exc_tx_full;
+};
+
+/* Log a line (stderr; systemd adds the time). */
+void fm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* fm.c: the loop */
+void fm_epoll_add(struct fm *fm, int fd, uint32_t token);
+void fm_epoll_del(struct fm *fm, int fd);
+
+/* fm.c: flows */
+struct fm_flow *fm_flow_get(struct fm *fm, uint32_t id);
+void fm_flow_close(struct fm *fm, struct fm_flow *f, const char *why);
+uint32_t fm_free_ppm(const struct fm *fm);
+int fm_admit(const struct fm *fm, uint64_t period_ns, uint64_t slice_ns, uint64_t *ppb);
+void fm_fib_fill(const struct fm *fm, const struct fm_flow *f, Sluice__Fm__Fib *fib, Sluice__Sap *l,
+    Sluice__Sap *r, Sluice__Qos *q, Sluice__ChanGeom *rg, Sluice__ChanGeom *tg, uint8_t *hdr,
+    size_t hdr_cap);
+void fm_on_neighbour(struct fm *fm, uint32_t ip, const uint8_t mac[6], bool changed);
+
+/* fm_app.c */
+void fm_app_accept(struct fm *fm);
+void fm_app_serve(struct fm *fm, int ci);
+void fm_app_close(struct fm *fm, int ci);
+void fm_app_reply_open(struct fm *fm, struct fm_flow *f);
+void fm_app_fail_open(struct fm *fm, struct fm_flow *f, int err, const char *msg);
+void fm_app_fib_changed(struct fm *fm, struct fm_flow *f, const char *reason);
+
+/* fm_drv.c */
+int fm_drv_connect(struct fm *fm);
+void fm_drv_down(struct fm *fm, const char *why);
+int fm_drv_add_flow(struct fm *fm, struct fm_flow *f);
+int fm_drv_remove_flow(struct fm *fm, uint32_t id);
+int fm_drv_set_qos(struct fm *fm, uint32_t id, uint64_t period_ns, uint64_t slice_ns, bool extra);
+int fm_drv_counters(
+    struct fm *fm, const uint32_t *ids, unsigned n, Sluice__FlowCounters ***out, size_t *n_out);
+void fm_drv_callbacks(struct fm *fm);
+
+/* fm_exc.c */
+int fm_exc_open(struct fm *fm, int fds[8]);
+void fm_exc_close(struct fm *fm);
+void fm_exc_poll(struct fm *fm);
+int fm_exc_send(struct fm *fm, const uint8_t *frame, unsigned len);
+void fm_exc_tick(struct fm *fm);
+int fm_exc_resolve(struct fm *fm, uint32_t ip, uint8_t mac[6]);
+
+#endif /* SLUICE_FLOWMGR_FM_PRIV_H */

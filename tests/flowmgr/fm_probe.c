@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fm_probe: an application in a few lines, for the flow manager's
+ * integration tests: it asks for a UDP flow over the flow manager's RPC
+ * (its own sealed channels, as an application would make them), prints
+ * what it got, and then holds the flow, or echoes datagrams on it.
+ *
+ *   fm_probe SOCKET PORT hold        open UDP PORT (0: ephemeral), print
+ *                                    "flow ID port P", wait for SIGTERM
+ *   fm_probe SOCKET PORT echo N      ... and send the first N datagrams back
+ *   fm_probe SOCKET PORT qos P S     ... with slice S ns per period P ns
+ *
+ * Exit status: 0, or 2 with "error ERRNO MESSAGE" on stdout when the flow
+ * manager refused (so scripts can check the reason), 1 on other failures.
+ * The appstack library (issue 6) is the real client; this is deliberately
+ * bare so that it tests the flow manager, not a stack.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/wire/eth.h"
+#include "common/wire/ip4.h"
+#include "common/wire/udp.h"
+#include "proto/flowmgr.pb-c.h"
+#include "proto/rpc.h"
+#include "rbuf/rbuf.h"
+
+#define N_RECS 64
+#define BUF    2048
+
+static volatile int stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+chan_msg(Sluice__Chan *c, Sluice__ChanGeom *g, Sluice__ChanFds *f, unsigned base, int tx)
+{
+	sluice__chan__init(c);
+	sluice__chan_geom__init(g);
+	sluice__chan_fds__init(f);
+	g->n_recs = N_RECS;
+	g->max_pieces = tx ? 3 : 1;
+	g->align = tx ? 1 : 8;
+	g->data_size = (uint64_t)N_RECS * BUF;
+	f->ctrl = base;
+	f->data = base + 1;
+	f->wait = base + 2;
+	f->kick = base + 3;
+	c->geom = g;
+	c->fds = f;
+}
+
+/* Send the datagram in @in back where it came from, through @tx. */
+static int
+echo(struct rbuf_chan *tx, uint32_t *next, const uint8_t *in, uint32_t len)
+{
+	uint8_t *out = rbuf_data(tx) + (*next % N_RECS) * BUF;
+	struct eth_hdr *e = (struct eth_hdr *)out;
+	struct ip4_hdr *ip = (struct ip4_hdr *)(out + ETH_HDR_LEN);
+	struct udp_hdr *u;
+	struct rbuf_iorec r = {.n_pieces = 1};
+	struct eth_addr m;
+	uint32_t a;
+	uint16_t p;
+
+	if (len < ETH_HDR_LEN + IP4_HDR_LEN + UDP_HDR_LEN || len > BUF)
+		return -1;
+	memcpy(out, in, len);
+	if ((ip->ver_ihl & 0x0f) != 5)
+		return -1; /* keep the probe simple: no options */
+	u = (struct udp_hdr *)(ip + 1);
+	m = e->dst;
+	e->dst = e->src;
+	e->src = m;
+	a = ip->src;
+	ip->src = ip->dst;
+	ip->dst = a;
+	ip->ttl = 64;
+	ip->csum = wire_ip4_csum(ip);
+	p = u->src_port;
+	u->src_port = u->dst_port;
+	u->dst_port = p;
+	u->csum = 0; /* optional over IPv4 */
+	r.piece[0].off = (*next % N_RECS) * BUF;
+	r.piece[0].len = len;
+	(*next)++;
+	return rbuf_put_burst(tx, &r, 1) == 1 ? 0 : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rbuf_chan_cfg rg = {.mode = RBUF_MODE_RMM,
+	    .n_recs = N_RECS,
+	    .max_pieces = 1,
+	    .align = 8,
+	    .data_size = (uint64_t)N_RECS * BUF};
+	struct rbuf_chan_cfg tg = {.mode = RBUF_MODE_TMM,
+	    .n_recs = N_RECS,
+	    .max_pieces = 3,
+	    .align = 1,
+	    .data_size = (uint64_t)N_RECS * BUF};
+	struct rpc_client cl;
+	struct rpc_frame *reply = malloc(sizeof(*reply));
+	static uint8_t arena_buf[RPC_ARENA_SIZE];
+	struct rpc_arena arena;
+	struct rbuf_chan *rx, *tx;
+	struct rbuf_chan_fds rf, tf;
+	Sluice__Hello h;
+	Sluice__Fm__OpenFlow of;
+	Sluice__Fm__OpenFlowReply *r;
+	Sluice__Chan rc_, tc;
+	Sluice__ChanGeom rgm, tgm;
+	Sluice__ChanFds rfm, tfm;
+	Sluice__Qos q;
+	int fds[8], fd, rc;
+	unsigned echoes = 0;
+	uint32_t next = 0;
+
+	if (argc < 4 || !reply) {
+		fprintf(stderr, "usage: fm_probe SOCKET PORT hold|echo N|qos PERIOD SLICE\n");
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	rpc_arena_init(&arena, arena_buf, sizeof(arena_buf));
+	rpc_frame_init(reply);
+	fd = rpc_connect(argv[1]);
+	if (fd < 0) {
+		printf("error %d connect: %s\n", -fd, strerror(-fd));
+		return 1;
+	}
+	rpc_client_init(&cl, fd, NULL, NULL);
+	rpc_hello_init(&h, "fm_probe");
+	if (rpc_call(&cl, RPC_T_HELLO, &h.base, NULL, 0, reply, 2000) < 0) {
+		printf("error %d hello: %s\n", cl.err, cl.errmsg);
+		return 1;
+	}
+	rpc_frame_fini(reply);
+
+	rx = rbuf_chan_create(&rg, RBUF_SIDE_RECEIVER);
+	tx = rbuf_chan_create(&tg, RBUF_SIDE_SENDER);
+	if (!rx || !tx || rbuf_chan_peer_fds(rx, &rf) < 0 || rbuf_chan_peer_fds(tx, &tf) < 0) {
+		printf("error %d channels: %s\n", errno, rbuf_errmsg());
+		return 1;
+	}
+	fds[0] = rf.ctrl, fds[1] = rf.data, fds[2] = rf.wait, fds[3] = rf.kick;
+	fds[4] = tf.ctrl, fds[5] = tf.data, fds[6] = tf.wait, fds[7] = tf.kick;
+	/* Every receive buffer goes to the driver. */
+	for (uint32_t i = 0; i < N_RECS; i++) {
+		struct rbuf_iorec e = {.n_pieces = 1, .tag = i};
+
+		e.piece[0].off = i * BUF;
+		e.piece[0].len = BUF;
+		rbuf_put_burst(rx, &e, 1);
+	}
+	sluice__fm__open_flow__init(&of);
+	of.proto = SLUICE__PROTO__PROTO_UDP;
+	of.kind = SLUICE__FLOW_KIND__FLOW_KIND_BOUND;
+	of.local_port = (uint32_t)atoi(argv[2]);
+	if (strcmp(argv[3], "qos") == 0 && argc >= 6) {
+		sluice__qos__init(&q);
+		q.period_ns = strtoull(argv[4], NULL, 10);
+		q.slice_ns = strtoull(argv[5], NULL, 10);
+		of.qos = &q;
+	}
+	chan_msg(&rc_, &rgm, &rfm, 0, 0);
+	chan_msg(&tc, &tgm, &tfm, 4, 1);
+	of.rx_chan = &rc_;
+	of.tx_chan = &tc;
+	rc = rpc_call(&cl, RPC_T_FM_OPEN_FLOW, &of.base, fds, 8, reply, 5000);
+	rbuf_chan_peer_fds_close(rx);
+	rbuf_chan_peer_fds_close(tx);
+	if (rc < 0) {
+		printf("error %d %s\n", cl.err ? cl.err : -rc, cl.err ? cl.errmsg : strerror(-rc));
+		fflush(stdout);
+		return 2;
+	}
+	r = (Sluice__Fm__OpenFlowReply *)rpc_unpack(NULL, reply, &arena);
+	if (!r || !r->fib || !r->fib->local) {
+		printf("error %d bad reply\n", EBADMSG);
+		return 1;
+	}
+	printf("flow %u port %u\n", r->fib->flow_id, r->fib->local->port);
+	fflush(stdout);
+	if (strcmp(argv[3], "echo") == 0 && argc >= 5)
+		echoes = (unsigned)atoi(argv[4]);
+	while (!stop) {
+		struct rbuf_iorec in[16], back[N_RECS];
+		unsigned n;
+
+		if (echoes == 0 && strcmp(argv[3], "echo") == 0)
+			break;
+		while (rbuf_get_burst(tx, back, N_RECS)) /* sent ones come back */
+			;
+		n = rbuf_get_burst(rx, in, 16);
+		for (unsigned i = 0; i < n; i++) {
+			if (echoes && echo(tx, &next, rbuf_piece_ptr(rx, &in[i].piece[0]),
+					  in[i].piece[0].len) == 0)
+				echoes--;
+			in[i].piece[0].off = in[i].tag * BUF;
+			in[i].piece[0].len = BUF;
+		}
+		rbuf_put_burst(rx, in, n);
+		if (!n && rbuf_ec_await(rx, 100) == -EPIPE)
+			break;
+	}
+	/* Let the last echoes leave before the flow goes with the connection. */
+	usleep(100000);
+	rbuf_chan_destroy(rx);
+	rbuf_chan_destroy(tx);
+	close(fd);
+	rpc_frame_fini(reply);
+	free(reply);
+	return 0;
+}
