@@ -14,6 +14,7 @@ libprotobuf-c-dev protobuf-c-compiler
 libnanomsg-dev libcmocka-dev
 libinih-dev libjansson-dev libcap-ng-dev libsystemd-dev
 gnuplot-nox iproute2 python3
+ethtool iputils-ping iputils-arping procps tcpdump
 "
 
 missing=""
