@@ -93,18 +93,24 @@ rbuf__kick_if_sleeping(struct rbuf_chan *ch)
 		ch->st.kicks++;
 }
 
-/* Announce a sleep on one channel (no barrier yet). False: records ready. */
-static bool
+/*
+ * Announce a sleep on one channel (no barrier yet). Returns -1 if records
+ * are ready, 0 if an earlier announcement still stands (see armed in
+ * rbuf_priv.h), 1 if a new one was made and needs the barrier.
+ */
+static int
 announce(struct rbuf_chan *ch)
 {
 	struct rbuf_ring_view *v = &ch->in;
 
 	if (rbuf_avail(ch))
-		return false;
+		return -1;
+	if (v->armed && v->mine == v->armed_cons)
+		return 0;
 	v->sleep_seq++;
 	atomic_store_explicit(&v->shm->sleep_seq, v->sleep_seq, memory_order_relaxed);
 	ch->st.sleeps++;
-	return true;
+	return 1;
 }
 
 /* Our full barrier, then the producers' (see the top of this file). */
@@ -117,29 +123,45 @@ barrier(bool asym)
 		fence_failed = true;
 }
 
+/* The announcement is made and fenced, and the ring was still empty. */
+static void
+arm(struct rbuf_chan *ch)
+{
+	ch->in.armed = !fence_failed;
+	ch->in.armed_cons = ch->in.mine;
+}
+
 bool
 rbuf_ec_prepare(struct rbuf_chan *ch)
 {
-	if (!announce(ch))
-		return false;
-	barrier(ch->asym_fence);
-	return rbuf_avail(ch) == 0;
+	return rbuf_ec_prepare_set(&ch, 1);
 }
 
 bool
 rbuf_ec_prepare_set(struct rbuf_chan *const *chs, unsigned n)
 {
-	bool asym = false;
+	bool asym = false, fence = false;
 
 	for (unsigned i = 0; i < n; i++) {
-		if (!announce(chs[i]))
+		int a = announce(chs[i]);
+
+		if (a < 0)
 			return false;
-		asym |= chs[i]->asym_fence;
+		if (a > 0) {
+			fence = true;
+			asym |= chs[i]->asym_fence;
+		}
 	}
-	barrier(asym);
+	/* An idle process that wakes up on a timer and finds nothing sleeps
+	 * again without a barrier: the expedited membarrier interrupts every
+	 * CPU, and an idle driver would otherwise send one every 1 ms. */
+	if (fence)
+		barrier(asym);
 	for (unsigned i = 0; i < n; i++)
 		if (rbuf_avail(chs[i]))
 			return false;
+	for (unsigned i = 0; i < n; i++)
+		arm(chs[i]);
 	return true;
 }
 

@@ -20,6 +20,13 @@ struct rbuf_ring_view {
 	uint32_t peer;		   /* last valid value of the peer's count */
 	uint32_t woken_seq;	   /* producer: last sleep_seq it answered */
 	uint32_t sleep_seq;	   /* consumer: last sleep_seq it announced */
+	/* Consumer: the announcement of sleep_seq was followed by a full
+	 * barrier and found the ring empty when `mine` was armed_cons. While
+	 * `mine` has not moved and the ring is still empty, the producer has
+	 * not put since, so it has not answered that announcement: it still
+	 * stands, and sleeping again needs neither a new one nor a barrier. */
+	bool armed;
+	uint32_t armed_cons;
 };
 
 struct rbuf_chan {
