@@ -186,6 +186,11 @@ main(int argc, char **argv)
 	if (rc < 0) {
 		printf("error %d %s\n", cl.err ? cl.err : -rc, cl.err ? cl.errmsg : strerror(-rc));
 		fflush(stdout);
+		rbuf_chan_destroy(rx);
+		rbuf_chan_destroy(tx);
+		rpc_frame_fini(reply);
+		free(reply);
+		close(fd);
 		return 2;
 	}
 	r = (Sluice__Fm__OpenFlowReply *)rpc_unpack(NULL, reply, &arena);
