@@ -21,6 +21,20 @@
  * period, as a population of flows arriving over time does, which spreads
  * their deadlines over the calendar.
  *
+ * Every workload is set up first; then the rounds of all of them are run
+ * in turn (round 1 of each, round 2 of each, ...), and each reports its
+ * best round. The machine this runs on changes speed by up to 1.7x from
+ * one second to the next (a shared VM), so measuring one flow count after
+ * the other compared one flow count on a fast machine with another on a
+ * slow one; interleaved, every ratio compares rounds run moments apart.
+ *
+ * A diagnostic beside the figure ("in_cache_same_regime"): 1,000 flows
+ * with 100 us periods. Each flow then has the slice it has with 100,000
+ * flows (50 ns, less than one 67.2 ns frame, so every guaranteed frame
+ * ends a slice and rolls a period), but all records fit in the caches: the
+ * difference between it and 1 flow is the work of that regime, the
+ * difference between it and 100,000 flows is the cost of memory.
+ *
  * Usage: sched_scale [--quick] [--out DIR]
  */
 #include <errno.h>
@@ -31,12 +45,28 @@
 #include "common/compiler.h"
 #include "sched/sch.h"
 
-#define LINK_BPS  10000000000ull
-#define PERIOD_NS 10000000ull
-#define FRAME_LEN 60u
-#define ROUNDS	  3
+#define LINK_BPS    10000000000ull
+#define PERIOD_NS   10000000ull
+#define FRAME_LEN   60u
+#define ROUNDS	    5
+#define DIAG_FLOWS  1000u
+#define DIAG_PERIOD (PERIOD_NS / 100)
 
 static const uint32_t counts[] = {1, 100, 10000, 100000};
+
+/* One workload: a scheduler, its clock, and what its rounds measured. */
+struct run {
+	uint32_t nflows;
+	uint64_t period_ns;
+	bool stagger;
+	struct sch *s;
+	uint64_t now;
+	uint64_t best; /* ns of the best round */
+	uint64_t empty;
+	struct sch_stats st0;
+	double ns;
+	double slack_share;
+};
 
 struct result {
 	double sched_ns;
@@ -83,64 +113,75 @@ run_sched(struct sch *s, uint64_t *now, uint64_t n)
 }
 
 /*
- * ns per decision to *@ns; slack share and paced waits to @r. With @stagger,
- * flow k of the shuffled order starts k/nflows of a period late.
+ * Set up @r: its flows (slices of half the period over nflows) become
+ * backlogged in a shuffled order; with stagger, flow k of that order k
+ * periods/nflows late. Then two periods of warm-up, so that every flow has
+ * rolled over at least once.
  */
 static int
-bench_sched(uint32_t nflows, uint64_t decisions, bool stagger, double *ns, struct result *r)
+run_setup(struct run *r)
 {
-	struct sch_cfg cfg = {.link_bps = LINK_BPS, .max_flows = nflows};
+	struct sch_cfg cfg = {.link_bps = LINK_BPS, .max_flows = r->nflows};
 	struct sch_qos q = {
-	    .period_ns = PERIOD_NS, .slice_ns = PERIOD_NS / 2 / nflows, .extra = true};
-	struct sch_stats st0, st1;
+	    .period_ns = r->period_ns, .slice_ns = r->period_ns / 2 / r->nflows, .extra = true};
+	uint64_t rng = 0x2545f4914f6cdd1dull;
 	uint32_t *order;
-	uint64_t now = 1000000, rng = 0x2545f4914f6cdd1dull, best = UINT64_MAX;
-	struct sch *s = sch_create(&cfg);
 
-	if (!s)
+	r->s = sch_create(&cfg);
+	if (!r->s)
 		return -errno;
-	order = malloc(sizeof(*order) * nflows);
-	if (!order) {
-		sch_destroy(s);
+	order = malloc(sizeof(*order) * r->nflows);
+	if (!order)
 		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < nflows; i++) {
-		if (sch_flow_add(s, i, &q) < 0)
+	r->now = 1000000;
+	r->best = UINT64_MAX;
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		if (sch_flow_add(r->s, i, &q) < 0)
 			abort();
 		order[i] = i;
 	}
-	for (uint32_t i = nflows; i > 1; i--) {
+	for (uint32_t i = r->nflows; i > 1; i--) {
 		uint32_t j = (uint32_t)(xorshift(&rng) % i);
 		uint32_t t = order[i - 1];
 
 		order[i - 1] = order[j];
 		order[j] = t;
 	}
-	for (uint32_t i = 0; i < nflows; i++)
-		sch_flow_backlog(
-		    s, order[i], FRAME_LEN, now + (stagger ? (uint64_t)i * PERIOD_NS / nflows : 0));
-	if (stagger)
-		now += PERIOD_NS;
+	for (uint32_t i = 0; i < r->nflows; i++)
+		sch_flow_backlog(r->s, order[i], FRAME_LEN,
+		    r->now + (r->stagger ? (uint64_t)i * r->period_ns / r->nflows : 0));
+	if (r->stagger)
+		r->now += r->period_ns;
 	free(order);
 
-	/* Warm up over two periods, so every flow has rolled over at least once. */
-	run_sched(s, &now, 2 * PERIOD_NS / sch_wire_ns(LINK_BPS, FRAME_LEN));
-	sch_stats(s, &st0);
-	r->empty = 0;
-	for (int round = 0; round < ROUNDS; round++) {
-		uint64_t t0 = bench_now_ns();
-
-		r->empty += run_sched(s, &now, decisions);
-		uint64_t dt = bench_now_ns() - t0;
-
-		best = dt < best ? dt : best;
-	}
-	sch_stats(s, &st1);
-	*ns = (double)best / (double)decisions;
-	r->slack_share = (double)(st1.slack_decisions - st0.slack_decisions) /
-			 (double)(st1.decisions - st0.decisions);
-	sch_destroy(s);
+	run_sched(r->s, &r->now, 2 * r->period_ns / sch_wire_ns(LINK_BPS, FRAME_LEN));
+	sch_stats(r->s, &r->st0);
 	return 0;
+}
+
+/* One round of @decisions on @r. */
+static void
+run_round(struct run *r, uint64_t decisions)
+{
+	uint64_t t0 = bench_now_ns(), dt;
+
+	r->empty += run_sched(r->s, &r->now, decisions);
+	dt = bench_now_ns() - t0;
+	if (dt < r->best)
+		r->best = dt;
+}
+
+static void
+run_finish(struct run *r, uint64_t decisions)
+{
+	struct sch_stats st1;
+
+	sch_stats(r->s, &st1);
+	r->ns = (double)r->best / (double)decisions;
+	r->slack_share = (double)(st1.slack_decisions - r->st0.slack_decisions) /
+			 (double)(st1.decisions - r->st0.decisions);
+	sch_destroy(r->s);
+	r->s = NULL;
 }
 
 /* The anchor: a ring of flow ids; each decision pops one, counts, pushes it back. */
@@ -210,20 +251,42 @@ bench_fifo(uint32_t nflows, uint64_t decisions, struct result *r)
 int
 main(int argc, char **argv)
 {
+	enum { NRUNS = 2 * ARRAY_SIZE(counts) + 1 };
 	int quick = bench_quick(argc, argv);
 	uint64_t decisions = quick ? 300000 : 4000000;
-	struct result res[ARRAY_SIZE(counts)], other;
+	struct result res[ARRAY_SIZE(counts)];
+	struct run runs[NRUNS], *diag = &runs[NRUNS - 1];
 	json_t *params = json_object(), *sched_ns = json_object(), *fifo_ns = json_object(),
 	       *slack = json_object(), *staggered = json_object();
 	char key[16];
 	int rc;
 
+	/* sync and staggered for each count, then the diagnostic. */
 	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
-		rc = bench_sched(counts[i], decisions, false, &res[i].sched_ns, &res[i]);
-		if (rc == 0)
-			rc = bench_sched(counts[i], decisions, true, &res[i].staggered_ns, &other);
-		if (rc == 0)
-			rc = bench_fifo(counts[i], decisions, &res[i]);
+		runs[2 * i] = (struct run){.nflows = counts[i], .period_ns = PERIOD_NS};
+		runs[2 * i + 1] =
+		    (struct run){.nflows = counts[i], .period_ns = PERIOD_NS, .stagger = true};
+	}
+	*diag = (struct run){.nflows = DIAG_FLOWS, .period_ns = DIAG_PERIOD};
+	for (int k = 0; k < NRUNS; k++) {
+		rc = run_setup(&runs[k]);
+		if (rc < 0) {
+			fprintf(stderr, "sched_scale: %u flows: error %d\n", runs[k].nflows, rc);
+			return 1;
+		}
+	}
+	for (int round = 0; round < ROUNDS; round++)
+		for (int k = 0; k < NRUNS; k++)
+			run_round(&runs[k], decisions);
+	for (int k = 0; k < NRUNS; k++)
+		run_finish(&runs[k], decisions);
+
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
+		res[i].sched_ns = runs[2 * i].ns;
+		res[i].slack_share = runs[2 * i].slack_share;
+		res[i].empty = runs[2 * i].empty;
+		res[i].staggered_ns = runs[2 * i + 1].ns;
+		rc = bench_fifo(counts[i], decisions, &res[i]);
 		if (rc < 0) {
 			fprintf(stderr, "sched_scale: %u flows: error %d\n", counts[i], rc);
 			return 1;
@@ -238,15 +301,23 @@ main(int argc, char **argv)
 		json_object_set_new(fifo_ns, key, json_real(res[i].fifo_ns));
 		json_object_set_new(slack, key, json_real(res[i].slack_share));
 	}
+	printf("diagnostic: %u flows, %llu us periods (100,000 flows' slices, in cache): "
+	       "%.2f ns/decision\n",
+	    diag->nflows, (unsigned long long)(diag->period_ns / 1000), diag->ns);
 	json_object_set_new(params, "sched_ns_per_decision", sched_ns);
 	json_object_set_new(params, "staggered_sched_ns_per_decision", staggered);
 	json_object_set_new(params, "fifo_ns_per_decision", fifo_ns);
 	json_object_set_new(params, "slack_share_of_decisions", slack);
+	json_object_set_new(params, "in_cache_same_regime_ns_per_decision", json_real(diag->ns));
+	json_object_set_new(params, "in_cache_same_regime_flows", json_integer(DIAG_FLOWS));
+	json_object_set_new(
+	    params, "in_cache_same_regime_period_ns", json_integer((json_int_t)DIAG_PERIOD));
 	json_object_set_new(params, "link_bps", json_integer((json_int_t)LINK_BPS));
 	json_object_set_new(params, "period_ns", json_integer((json_int_t)PERIOD_NS));
 	json_object_set_new(params, "frame_len", json_integer(FRAME_LEN));
 	json_object_set_new(params, "decisions_per_round", json_integer((json_int_t)decisions));
 	json_object_set_new(params, "rounds_best_of", json_integer(ROUNDS));
+	json_object_set_new(params, "rounds_interleaved", json_true());
 	json_object_set_new(params, "quick", json_boolean(quick));
 
 	struct bench_report r = {

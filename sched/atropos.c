@@ -10,6 +10,15 @@
  * every flow in a slot that has passed gets its next period (roll()). The
  * earliest eligible flow is also rolled exactly at its deadline when it is
  * about to be chosen, so that no frame is sent from a period that has ended.
+ *
+ * A flow that spends its slice is usually rolled at once, while its record
+ * is in cache (wait_slice()): it is filed in a tagged lane of its waiting
+ * slot with every flow whose next deadline falls in the same eligible slot,
+ * and when the slot passes the lane joins that eligible slot whole
+ * (release()), so that the period boundaries of many flows cost one splice,
+ * not a walk over their records. The record catches up (settle()) when it
+ * is next touched. Every counter and every decision is as if the flow had
+ * been rolled at the boundary (docs/sched.md).
  */
 #include <errno.h>
 
@@ -31,6 +40,48 @@ sch__extra_del(struct sch *s, uint32_t i)
 	sch__list_del(s->xl, &s->extra_head, i);
 }
 
+static inline uint64_t
+slot_of(const struct sch *s, uint64_t t)
+{
+	return t >> s->gshift;
+}
+
+/* The end of the period a pre-rolled flow is waiting out: its release. */
+static inline uint64_t
+pre_release(const struct sch_flow *f)
+{
+	return f->deadline - (uint64_t)f->pre_k * f->period_ns;
+}
+
+/*
+ * Bring a pre-rolled flow's record up to date: once its release slot has
+ * passed, advance() has put it in the eligible wheel (pre-rolled flows have
+ * slice left), and so it is eligible.
+ */
+static inline void
+settle(const struct sch *s, struct sch_flow *f)
+{
+	if (f->pre_k != 0 && slot_of(s, pre_release(f)) < s->next_slot) {
+		f->pre_k = 0;
+		f->state = SCH_S_ELIGIBLE;
+	}
+}
+
+/* Undo the roll of a pre-rolled flow that has not been released (it is in no wheel). */
+static void
+unpreroll(struct sch *s, uint32_t i)
+{
+	struct sch_flow *f = &s->flows[i];
+
+	f->deadline = pre_release(f);
+	f->remaining -= (int64_t)f->pre_k * f->slice_wu;
+	f->ctr.periods -= f->pre_k;
+	f->pre_k = 0;
+}
+
+static inline void wait_slice(struct sch *s, uint32_t i);
+
+/* File flow @i (backlogged, in no wheel) under its deadline, in the wheel its slice says. */
 static void
 place(struct sch *s, uint32_t i)
 {
@@ -38,22 +89,58 @@ place(struct sch *s, uint32_t i)
 
 	if (f->remaining > 0) {
 		f->state = SCH_S_ELIGIBLE;
-		sch__wheel_insert(&s->eligible, i, f->deadline);
+		sch__wheel_insert(&s->eligible, i, slot_of(s, f->deadline), 0);
 	} else {
-		f->state = SCH_S_WAITING;
-		sch__wheel_insert(&s->waiting, i, f->deadline);
+		wait_slice(s, i);
 	}
 }
 
 void
 sch__unplace(struct sch *s, uint32_t i)
 {
+	struct sch_flow *f = &s->flows[i];
+
+	settle(s, f);
+	if (f->state == SCH_S_ELIGIBLE) {
+		sch__wheel_remove(&s->eligible, i, slot_of(s, f->deadline), 0);
+	} else if (f->state == SCH_S_WAITING && f->pre_k != 0) {
+		sch__wheel_remove(&s->waiting, i, slot_of(s, pre_release(f)), f->lane);
+		unpreroll(s, i);
+	} else if (f->state == SCH_S_WAITING) {
+		sch__wheel_remove(&s->waiting, i, slot_of(s, f->deadline), SCH_LANE_ROLL);
+	}
+}
+
+void
+sch__unroll_early(struct sch *s, uint32_t i)
+{
+	struct sch_flow *f = &s->flows[i];
+
+	settle(s, f);
+	if (f->pre_k == 0)
+		return;
+	sch__unplace(s, i);
+	place(s, i);
+}
+
+uint32_t
+sch__periods_ahead(const struct sch *s, uint32_t i)
+{
 	const struct sch_flow *f = &s->flows[i];
 
-	if (f->state == SCH_S_ELIGIBLE)
-		sch__wheel_remove(&s->eligible, i, f->deadline);
-	else if (f->state == SCH_S_WAITING)
-		sch__wheel_remove(&s->waiting, i, f->deadline);
+	if (f->pre_k != 0 && slot_of(s, pre_release(f)) >= s->next_slot)
+		return f->pre_k;
+	return 0;
+}
+
+/*
+ * The last ns a deadline may have so that its slot is in the calendar when
+ * the earliest slot is @slot.
+ */
+static inline uint64_t
+horizon(const struct sch *s, uint64_t slot)
+{
+	return ((slot + s->waiting.nslots) << s->gshift) - 1;
 }
 
 /*
@@ -66,7 +153,7 @@ static void
 pay_debt(struct sch *s, uint32_t i)
 {
 	struct sch_flow *f = &s->flows[i];
-	uint64_t limit = ((s->next_slot + s->waiting.nslots) << s->gshift) - 1;
+	uint64_t limit = horizon(s, s->next_slot);
 	uint64_t k, room;
 
 	if (f->remaining > 0)
@@ -101,6 +188,11 @@ roll(struct sch *s, uint32_t i, uint64_t now)
 	struct sch_flow *f = &s->flows[i];
 	uint64_t d;
 
+	/* Taken from the eligible wheel: a pre-rolled flow there was released. */
+	if (f->pre_k != 0) {
+		f->pre_k = 0;
+		f->state = SCH_S_ELIGIBLE;
+	}
 	s->flows[i].ctr.periods++;
 	if (f->state == SCH_S_ELIGIBLE)
 		s->flows[i].ctr.missed++;
@@ -123,116 +215,350 @@ roll(struct sch *s, uint32_t i, uint64_t now)
 }
 
 /*
- * Take every slot before @cur out of wheel @w, appending its block chain to
- * the chain *@due .. *@due_tail.
+ * Flow @i (backlogged, in no wheel) has spent its slice: file it in the
+ * waiting wheel under the end of its period. Unless a guarantee change is
+ * pending, roll it now, exactly as roll() will at the end of the period
+ * (the same next deadline and slice, debt paid the same way), and file it
+ * in a tagged lane, so that the boundary costs it nothing. Rolling now
+ * gives the same result as rolling then if the boundary is acted on no more
+ * than one minimum period late (release() checks; otherwise it undoes the
+ * early roll) and the debt payment needs no more calendar than the earliest
+ * possible roll would have (checked here).
+ */
+static inline __attribute__((always_inline)) void
+wait_slice(struct sch *s, uint32_t i)
+{
+	struct sch_flow *f = &s->flows[i];
+	uint64_t rel = slot_of(s, f->deadline), k = 1, d;
+	int64_t r = f->remaining + f->slice_wu;
+	unsigned lane;
+
+	f->state = SCH_S_WAITING;
+	if (unlikely(f->pending))
+		goto roll_later;
+	if (r <= 0) {
+		/* In debt: skip periods as pay_debt() would. */
+		uint64_t more = (uint64_t)(-r) / (uint64_t)f->slice_wu + 1;
+
+		if (more >= (1u << 24))
+			goto roll_later;
+		k += more;
+		r += (int64_t)more * f->slice_wu;
+	}
+	d = f->deadline + k * f->period_ns;
+	if (d > horizon(s, rel + 1))
+		goto roll_later;
+	lane = sch__wheel_lane(&s->waiting, rel, (uint32_t)slot_of(s, d) & s->eligible.mask);
+	if (lane == SCH_LANE_ROLL)
+		goto roll_later;
+	f->deadline = d;
+	f->remaining = r;
+	f->pre_k = (uint32_t)k;
+	f->lane = (uint8_t)lane;
+	f->ctr.periods += k;
+	sch__wheel_insert(&s->waiting, i, rel, lane);
+	return;
+
+roll_later:
+	f->lane = SCH_LANE_ROLL;
+	sch__wheel_insert(&s->waiting, i, rel, SCH_LANE_ROLL);
+}
+
+/* Append the chain of @part to the chain *@due .. *@due_tail. */
+static void
+due_append(struct sch *s, const struct sch_fifo *part, uint32_t *due, uint32_t *due_tail)
+{
+	if (*due == SCH_NIL)
+		*due = part->head;
+	else
+		s->pool.blk[*due_tail].next = part->head;
+	*due_tail = part->tail;
+}
+
+/*
+ * Take every slot before @cur out of the waiting wheel: tagged lanes join
+ * their eligible slot whole; the other flows are appended to the chain
+ * *@due .. *@due_tail, to be rolled one by one.
  */
 static void
-collect(struct sch *s, struct sch_wheel *w, uint64_t cur, uint32_t *due, uint32_t *due_tail)
+release(struct sch *s, uint64_t cur, uint32_t *due, uint32_t *due_tail)
 {
-	for (;;) {
-		int64_t idx = sch__wheel_first(w, (uint32_t)s->next_slot & w->mask);
-		uint64_t abs;
-		uint32_t h, t;
+	struct sch_wheel *w = &s->waiting;
+	uint64_t late = s->min_period_ns >> s->gshift;
 
-		if (idx < 0)
+	for (;;) {
+		uint64_t slot = sch__wheel_earliest(w, s->next_slot);
+		struct sch_fifo part;
+
+		if (slot >= cur)
 			return;
-		abs = s->next_slot + (((uint64_t)idx - s->next_slot) & w->mask);
-		if (abs >= cur)
+		for (unsigned l = 0; l < SCH_WAIT_LANES; l++) {
+			uint32_t tag = w->tag[((size_t)slot & w->mask) << w->lshift | l];
+
+			if (!sch__wheel_take(w, slot, l, &part))
+				continue;
+			if (l != SCH_LANE_ROLL && cur <= slot + late) {
+				/* The tag names a slot within one turn after this one. */
+				sch__wheel_splice(
+				    &s->eligible, slot + ((tag - slot) & w->mask), &part);
+				continue;
+			}
+			if (l != SCH_LANE_ROLL) {
+				/*
+				 * Acted on late: the next period may have to
+				 * start from now. Undo the early roll and roll
+				 * these flows one by one.
+				 */
+				for (uint32_t b = part.head; b != SCH_NIL;
+				     b = s->pool.blk[b].next) {
+					const struct sch_blk *k = &s->pool.blk[b];
+
+					for (unsigned j = k->rd; j < k->n; j++)
+						if (k->id[j] != SCH_NIL)
+							unpreroll(s, k->id[j]);
+				}
+			}
+			due_append(s, &part, due, due_tail);
+		}
+	}
+}
+
+/* Take every slot before @cur out of the eligible wheel, onto the chain *@due .. *@due_tail. */
+static void
+collect(struct sch *s, uint64_t cur, uint32_t *due, uint32_t *due_tail)
+{
+	struct sch_wheel *w = &s->eligible;
+
+	for (;;) {
+		uint64_t slot = sch__wheel_earliest(w, s->next_slot);
+		struct sch_fifo part;
+
+		if (slot >= cur)
 			return;
-		h = sch__wheel_take(w, (uint32_t)idx, &t);
-		if (*due == SCH_NIL)
-			*due = h;
-		else
-			s->pool.blk[*due_tail].next = h;
-		*due_tail = t;
+		if (sch__wheel_take(w, slot, 0, &part))
+			due_append(s, &part, due, due_tail);
 	}
 }
 
 /*
- * Prefetch the record of the flow SCH_PF_AHEAD entries behind entry @off of
- * block @b, which will be rolled or chosen that many steps later: the ids
- * are read in order, not chased. Always inlined: a void function whose only
- * effect is __builtin_prefetch() counts as const to GCC's IPA, which then
- * deletes the call (GCC 12).
+ * Prefetch the record of the flow about SCH_PF_AHEAD entries behind the head
+ * of the earliest eligible @slot, whose head entry is entry @off of block
+ * @b: it will be chosen about that many steps later. Flows are read in
+ * order, not chased: the entry at the same offset two blocks on (exactly
+ * 2 * SCH_BLK_IDS behind when the blocks are full), and the block after
+ * that, so that reading it later does not wait. Near the end of the slot it
+ * looks into the next non-empty slot. Always inlined: a void function whose
+ * only effect is __builtin_prefetch() counts as const to GCC's IPA, which
+ * then deletes the call (GCC 12).
  */
 static inline __attribute__((always_inline)) void
-pf_ahead(const struct sch *s, const struct sch_blk *b, unsigned off)
+pf_ahead(const struct sch *s, uint64_t slot, const struct sch_blk *b, unsigned off)
 {
-	unsigned j = off + SCH_PF_AHEAD;
+	const struct sch_wheel *w = &s->eligible;
+	const struct sch_blk *blk = s->pool.blk;
+	uint32_t live = sch__wheel_fifo(w, slot, 0)->live, n, id;
+
+	if (live > SCH_PF_AHEAD) {
+		n = b->next;
+		if (likely(n != SCH_NIL))
+			n = blk[n].next;
+		if (likely(n != SCH_NIL && off < blk[n].n)) {
+			b = &blk[n];
+		} else {
+			/* Partly filled blocks (spliced lanes, the tail): walk. */
+			off += SCH_PF_AHEAD;
+			while (off >= b->n) {
+				if (b->next == SCH_NIL)
+					return;
+				off -= b->n;
+				b = &blk[b->next];
+				off += b->rd;
+			}
+		}
+	} else {
+		uint64_t nx;
+
+		if (w->count == live)
+			return;
+		nx = sch__wheel_first(w, slot + 1);
+		if (nx == UINT64_MAX || nx == slot)
+			return;
+		b = &blk[sch__wheel_fifo(w, nx, 0)->head];
+		off = b->rd + (SCH_PF_AHEAD - live);
+		while (off >= b->n) {
+			if (b->next == SCH_NIL)
+				return;
+			off -= b->n;
+			b = &blk[b->next];
+			off += b->rd;
+		}
+	}
+	if (b->next != SCH_NIL)
+		__builtin_prefetch(&blk[b->next]);
+	if ((id = b->id[off]) != SCH_NIL)
+		sch__flow_prefetch(s, id);
+}
+
+/*
+ * A cursor over a chain of blocks, SCH_PF_ROLL entries ahead of the flow
+ * being rolled, that prefetches each record it passes (and the next block).
+ */
+struct pf_cursor {
+	uint32_t blk;
+	unsigned off;
+};
+
+static inline __attribute__((always_inline)) void
+pf_step(const struct sch *s, struct pf_cursor *c)
+{
+	const struct sch_blk *b;
 	uint32_t id;
 
-	if (j >= b->n) {
-		if (b->next == SCH_NIL)
-			return;
-		j -= b->n;
-		b = &s->pool.blk[b->next];
-	}
-	if (j >= b->n || j >= SCH_BLK_IDS)
+	if (c->blk == SCH_NIL)
 		return;
-	id = b->id[j];
+	b = &s->pool.blk[c->blk];
+	while (c->off >= b->n) {
+		c->blk = b->next;
+		if (c->blk == SCH_NIL)
+			return;
+		b = &s->pool.blk[c->blk];
+		c->off = b->rd;
+		if (b->next != SCH_NIL)
+			__builtin_prefetch(&s->pool.blk[b->next]);
+	}
+	id = b->id[c->off++];
 	if (id != SCH_NIL)
 		sch__flow_prefetch(s, id);
 }
 
 /*
- * Take the time forward to @now: roll every flow whose deadline lies in a
- * slot that has passed. Cost: one bitmap search per non-empty slot passed
- * and O(1) per flow rolled; each flow rolls once per period at most.
+ * Aim the release prefetcher (pf_release()) at the earliest waiting slot:
+ * at its tagged lane with the earliest target, whose flows will be chosen
+ * first once it is released.
  */
 static void
+pf_release_aim(struct sch *s)
+{
+	struct sch_wheel *w = &s->waiting;
+	uint64_t slot = sch__wheel_earliest(w, s->next_slot);
+	uint32_t best = UINT32_MAX;
+
+	s->pf_n = SCH_PF_AHEAD;
+	if (slot == UINT64_MAX)
+		return;
+	for (unsigned l = 0; l < SCH_LANES_TAGGED; l++) {
+		const struct sch_fifo *q = sch__wheel_fifo(w, slot, l);
+		uint32_t tag = w->tag[((size_t)slot & w->mask) << w->lshift | l];
+		uint32_t ahead = (tag - (uint32_t)s->next_slot) & w->mask;
+
+		if (q->live != 0 && ahead < best) {
+			best = ahead;
+			s->pf_blk = q->head;
+			s->pf_off = s->pool.blk[q->head].rd;
+			s->pf_n = 0;
+		}
+	}
+}
+
+/*
+ * Prefetch the record of one more flow that will be chosen right after the
+ * next release: called while the link sends slack, which leaves the memory
+ * idle. The cursor is a hint only: the lane may have changed since it was
+ * aimed, so what it reads is checked before use, never trusted.
+ */
+static inline __attribute__((always_inline)) void
+pf_release(struct sch *s)
+{
+	const struct sch_blk *b;
+	uint32_t id;
+
+	if (s->pf_n >= SCH_PF_AHEAD)
+		return;
+	b = &s->pool.blk[s->pf_blk];
+	if (s->pf_off >= b->n) {
+		if (b->next >= s->pool.nblk) {
+			s->pf_n = SCH_PF_AHEAD;
+			return;
+		}
+		s->pf_blk = b->next;
+		b = &s->pool.blk[s->pf_blk];
+		s->pf_off = 0;
+		if (b->next < s->pool.nblk)
+			__builtin_prefetch(&s->pool.blk[b->next]);
+		if (b->n == 0 || b->n > SCH_BLK_IDS)
+			return;
+	}
+	id = b->id[s->pf_off++ % SCH_BLK_IDS];
+	s->pf_n++;
+	if (id < s->max_flows)
+		sch__flow_prefetch(s, id);
+}
+
+/*
+ * Take the time forward to @now: release the waiting flows whose slot has
+ * passed and roll every flow whose deadline lies in a slot that has passed.
+ * Cost: one bitmap search per non-empty slot passed, O(1) per tagged lane
+ * released and per flow rolled; each flow rolls once per period at most.
+ */
+static __attribute__((noinline)) void
 advance(struct sch *s, uint64_t now)
 {
 	uint64_t cur = now >> s->gshift;
-	uint32_t due = SCH_NIL, due_tail = SCH_NIL;
+	uint32_t due = SCH_NIL, due_tail = SCH_NIL, late = SCH_NIL, late_tail = SCH_NIL;
+	struct pf_cursor pf;
 
-	if (likely(cur <= s->next_slot))
-		return;
-	collect(s, &s->waiting, cur, &due, &due_tail);
-	collect(s, &s->eligible, cur, &due, &due_tail);
-	s->next_slot = cur;
 	/*
-	 * Walk the taken chain block by block. The ids are read in order, so
-	 * the record SCH_PF_AHEAD flows ahead is prefetched at each step and
-	 * the misses overlap. roll() files each flow in a slot at or after
-	 * cur, never in this chain.
+	 * The eligible slots first: a lane released now may go to a slot a
+	 * whole turn of the wheel after next_slot, which would read as one
+	 * that has passed. The flows of the waiting slots roll first, as they
+	 * were filed first.
 	 */
-	if (due != SCH_NIL) {
-		const struct sch_blk *k = &s->pool.blk[due];
-
-		for (unsigned j = k->rd; j < k->n && j < (unsigned)k->rd + SCH_PF_AHEAD; j++)
-			if (k->id[j] != SCH_NIL)
-				sch__flow_prefetch(s, k->id[j]);
+	collect(s, cur, &late, &late_tail);
+	release(s, cur, &due, &due_tail);
+	s->next_slot = cur;
+	pf_release_aim(s);
+	if (due == SCH_NIL) {
+		due = late;
+	} else if (late != SCH_NIL) {
+		s->pool.blk[due_tail].next = late;
 	}
+	if (due == SCH_NIL)
+		return;
+	/*
+	 * Roll the flows of the taken chain in order, prefetching the record
+	 * SCH_PF_ROLL flows ahead so that the misses overlap. roll() files each
+	 * flow in a slot at or after cur, never in this chain.
+	 */
+	pf = (struct pf_cursor){due, s->pool.blk[due].rd};
+	for (unsigned j = 0; j < SCH_PF_ROLL; j++)
+		pf_step(s, &pf);
 	while (due != SCH_NIL) {
 		const struct sch_blk *k = &s->pool.blk[due];
 		uint32_t next = k->next;
 
-		if (next != SCH_NIL)
-			__builtin_prefetch(&s->pool.blk[next]);
-		if (next != SCH_NIL) {
-			const struct sch_blk *nk = &s->pool.blk[next];
-
-			for (unsigned j = nk->rd; j < nk->n; j++)
-				if (nk->id[j] != SCH_NIL)
-					sch__flow_prefetch(s, nk->id[j]);
-		}
-		for (unsigned j = k->rd; j < k->n; j++)
+		for (unsigned j = k->rd; j < k->n; j++) {
+			pf_step(s, &pf);
 			if (k->id[j] != SCH_NIL)
 				roll(s, k->id[j], now);
+		}
 		s->pool.blk[due].next = SCH_NIL;
 		sch__pool_put_chain(&s->pool, due);
 		due = next;
 	}
 }
 
-/* Time never goes back; the latest time seen stands. */
-static uint64_t
+/*
+ * Time never goes back; the latest time seen stands. Most calls fall in the
+ * slot of the call before, and do nothing more.
+ */
+static inline uint64_t
 tick(struct sch *s, uint64_t now)
 {
 	if (now < s->now)
 		return s->now;
 	s->now = now;
-	advance(s, now);
+	if (unlikely((now >> s->gshift) > s->next_slot))
+		advance(s, now);
 	return now;
 }
 
@@ -243,34 +569,36 @@ edf_pick(struct sch *s, uint64_t now)
 	struct sch_wheel *w = &s->eligible;
 
 	for (;;) {
-		int64_t idx = sch__wheel_first(w, (uint32_t)s->next_slot & w->mask);
+		uint64_t slot = sch__wheel_earliest(w, s->next_slot);
 		const struct sch_blk *b;
+		struct sch_flow *f;
 		unsigned off;
 		uint32_t i;
 
-		if (idx < 0)
+		if (slot == UINT64_MAX)
 			return SCH_NIL;
-		i = sch__wheel_head(w, (uint32_t)idx, &b, &off);
-		pf_ahead(s, b, off);
-		if (likely(s->flows[i].deadline > now))
+		i = sch__wheel_head(w, slot, &b, &off);
+		pf_ahead(s, slot, b, off);
+		f = &s->flows[i];
+		/* In the eligible wheel: a pre-rolled flow has been released. */
+		f->pre_k = 0;
+		f->state = SCH_S_ELIGIBLE;
+		if (likely(f->deadline > now))
 			return i;
-		sch__wheel_remove(w, i, s->flows[i].deadline);
+		sch__wheel_remove(w, i, slot_of(s, f->deadline), 0);
 		roll(s, i, now);
 	}
 }
 
 /* When the earliest waiting flow gets its next slice, or UINT64_MAX. */
 static uint64_t
-next_slice_ns(const struct sch *s)
+next_slice_ns(struct sch *s)
 {
-	const struct sch_wheel *w = &s->waiting;
-	int64_t idx = sch__wheel_first(w, (uint32_t)s->next_slot & w->mask);
-	uint64_t abs;
+	uint64_t slot = sch__wheel_earliest(&s->waiting, s->next_slot);
 
-	if (idx < 0)
+	if (slot == UINT64_MAX)
 		return UINT64_MAX;
-	abs = s->next_slot + (((uint64_t)idx - s->next_slot) & w->mask);
-	return (abs + 1) << s->gshift;
+	return (slot + 1) << s->gshift;
 }
 
 int
@@ -296,6 +624,7 @@ sch_dequeue(struct sch *s, uint64_t now, uint32_t *flow, uint64_t *next_ns)
 			return -EAGAIN;
 		}
 		s->slack_decisions++;
+		pf_release(s);
 	}
 	s->decisions++;
 	*flow = i;
@@ -318,15 +647,16 @@ charge_slack(struct sch *s, uint32_t i, int64_t cost)
 	if (f->deficit <= 0) {
 		f->deficit += s->quantum_wu;
 		if (s->extra_head == i) {
-			uint32_t n = s->xl[i].next;
+			uint32_t n = s->xl[i].next, m = s->xl[n].next;
 
 			/*
-			 * The new head sends next, and its link is read at its
-			 * turn to rotate: fetch both now, without chasing.
+			 * The new head sends next: its record and link were
+			 * fetched at the last turn, as those of the flow after
+			 * it are now, so that a turn waits for no memory.
 			 */
 			s->extra_head = n;
-			sch__flow_prefetch(s, n);
-			__builtin_prefetch(&s->xl[n]);
+			sch__flow_prefetch(s, m);
+			__builtin_prefetch(&s->xl[m]);
 		}
 	}
 }
@@ -346,6 +676,7 @@ sch_charge(struct sch *s, uint32_t i, uint32_t frame_len, uint64_t now)
 		return -ENOENT;
 	if (now < s->now)
 		now = s->now;
+	settle(s, f);
 
 	wb = sch_wire_bytes(frame_len);
 	cost = (int64_t)(wb << SCH_WU_SHIFT);
@@ -374,12 +705,16 @@ sch_charge(struct sch *s, uint32_t i, uint32_t frame_len, uint64_t now)
 	if (f->state == SCH_S_ELIGIBLE) {
 		f->remaining -= cost;
 		if (f->remaining <= 0) {
-			sch__wheel_remove(&s->eligible, i, f->deadline);
-			f->state = SCH_S_WAITING;
-			sch__wheel_insert(&s->waiting, i, f->deadline);
+			sch__wheel_remove(&s->eligible, i, slot_of(s, f->deadline), 0);
+			wait_slice(s, i);
 		}
 	} else if (f->extra) {
 		charge_slack(s, i, cost);
+	} else if (f->pre_k != 0) {
+		/* Sent without being chosen, slice spent: roll again from the new debt. */
+		sch__unplace(s, i);
+		f->remaining -= cost;
+		wait_slice(s, i);
 	} else {
 		/* Sent without being chosen: paid from the next slices. */
 		f->remaining -= cost;

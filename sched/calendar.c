@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The calendar (timer wheel) that orders flows by deadline: per slot a FIFO
- * of flow ids in blocks of one cache line from a shared pool, and a bitmap
- * of the non-empty slots.
+ * The calendar (timer wheel) that orders flows by deadline: per slot one or
+ * more FIFOs (lanes) of flow ids in blocks of one cache line from a shared
+ * pool, and a bitmap of the non-empty slots.
  *
  *   slot:    0      1                  mask
  *   queue:  [ ]  [7 2 9 . 4 ...]->[5 1]   [3]      ids in blocks, '.' a tombstone
@@ -15,20 +15,30 @@
  * operations per level (down and up), so it is constant for a given wheel
  * size: three levels for 65536 slots, four for 2^24.
  *
- * A flow is appended at the tail of its slot and remembers its entry
+ * A flow is appended at the tail of its FIFO and remembers its entry
  * (sch_flow.wpos). Taken out at the head (the usual case: the flow just
  * chosen runs out of slice), the head moves on; taken out of the middle, it
  * leaves a tombstone. Tombstones at the head are skipped as the head moves,
- * so the head entry of a slot is always a live flow; when a slot holds more
+ * so the head entry of a FIFO is always a live flow; when a FIFO holds more
  * tombstones than flows it is compacted in place, which costs O(entries)
  * and is paid for by the removals that made the tombstones, so removal is
- * O(1) amortised and a slot holds at most twice its flows.
+ * O(1) amortised and a FIFO holds at most twice its flows.
  *
- * Pool bound: a slot with L flows uses at most 2 + (2L - 1)/14 blocks (a
- * partly read head block, at most L tombstones), so the wheels together use
- * at most 2 min(N, 4 slots) + 2N/14 blocks for N flows; advance() may hold
- * the not yet walked rest of one taken chain beside them (2N/14 more).
- * sch__pool_init() allocates that much, so insertion never fails.
+ * A whole FIFO can be appended to another (sch__wheel_splice(): the waiting
+ * wheel's tagged lanes go to the eligible wheel so). Entries keep their
+ * blocks, so no flow's wpos changes and no record is touched; the joint
+ * chain may have partly filled blocks in the middle.
+ *
+ * Pool bound: a FIFO, and each part spliced into it, has at most two partly
+ * filled blocks (a partly read head, a partly written tail); every other
+ * block is full of flows or tombstones, which are at most 2N for N flows.
+ * The non-empty FIFOs are at most min(N, 5 slots) (one eligible lane and
+ * SCH_WAIT_LANES waiting lanes per slot); the spliced parts still holding
+ * entries came from tagged lanes released within the last turn of the
+ * wheel, so at most min(2N, 3 slots). advance() may hold taken chains as
+ * many again while it rolls their flows into the wheels. sch__pool_init()
+ * allocates that much, so insertion never fails; only the blocks used are
+ * ever touched.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -73,12 +83,16 @@ sch__list_del(struct sch_link *links, uint32_t *head, uint32_t i)
 int
 sch__pool_init(struct sch_pool *p, uint32_t max_flows, uint32_t nslots)
 {
-	uint64_t slots = (uint64_t)nslots * 4u;
+	uint64_t fifos = (uint64_t)nslots * (1 + SCH_WAIT_LANES);
+	uint64_t parts = (uint64_t)nslots * SCH_LANES_TAGGED;
 	uint64_t n;
 
-	if (slots > max_flows)
-		slots = max_flows;
-	n = 2 * slots + 4 * ((uint64_t)max_flows / SCH_BLK_IDS + 1) + 4;
+	if (fifos > max_flows)
+		fifos = max_flows;
+	if (parts > 2ull * max_flows)
+		parts = 2ull * max_flows;
+	/* Partial blocks: two per FIFO and part, twice over; full ones: 2N ids, twice. */
+	n = 4 * (fifos + parts) + 4 * ((uint64_t)max_flows / SCH_BLK_IDS + 1) + 4;
 	if (n >= (1ull << (32 - SCH_POS_SHIFT)))
 		return -ENOMEM;
 	/* Only the blocks used are ever touched (bump allocation). */
@@ -128,18 +142,27 @@ sch__pool_put_chain(struct sch_pool *p, uint32_t b)
 }
 
 int
-sch__wheel_init(struct sch_wheel *w, uint32_t nslots, unsigned gshift, struct sch_pool *pool,
-    struct sch_flow *flows)
+sch__wheel_init(struct sch_wheel *w, uint32_t nslots, unsigned lanes, unsigned gshift,
+    struct sch_pool *pool, struct sch_flow *flows)
 {
 	uint64_t bits = nslots;
 
-	*w = (struct sch_wheel){
-	    .nslots = nslots, .mask = nslots - 1, .gshift = gshift, .pool = pool, .flows = flows};
-	w->slot = malloc(sizeof(*w->slot) * nslots);
-	if (!w->slot)
+	*w = (struct sch_wheel){.nslots = nslots,
+	    .mask = nslots - 1,
+	    .gshift = gshift,
+	    .lanes = lanes,
+	    .lshift = (unsigned)__builtin_ctz(lanes),
+	    .pool = pool,
+	    .flows = flows};
+	/* Zeroed: every FIFO empty (live 0). */
+	w->q = calloc((size_t)nslots * lanes, sizeof(*w->q));
+	if (!w->q)
 		goto out_free;
-	for (uint32_t i = 0; i < nslots; i++)
-		w->slot[i] = (struct sch_slot){.head = SCH_NIL, .tail = SCH_NIL};
+	if (lanes > 1) {
+		w->tag = calloc((size_t)nslots * lanes, sizeof(*w->tag));
+		if (!w->tag)
+			goto out_free;
+	}
 	/* Levels until one word holds the whole level. */
 	for (;;) {
 		uint64_t words = (bits + 63) / 64;
@@ -164,15 +187,21 @@ out_free:
 void
 sch__wheel_fini(struct sch_wheel *w)
 {
-	free(w->slot);
+	free(w->q);
+	free(w->tag);
 	for (unsigned l = 0; l < w->nlevels; l++)
 		free(w->bm[l]);
 	*w = (struct sch_wheel){0};
 }
 
+/* @slot has a flow now: set its bit; it may be the earliest. */
 static void
-bm_set(struct sch_wheel *w, uint64_t i)
+bm_set(struct sch_wheel *w, uint64_t slot)
 {
+	uint64_t i = slot & w->mask;
+
+	if (w->first_ok && slot < w->first)
+		w->first = slot;
 	for (unsigned l = 0; l < w->nlevels; l++) {
 		uint64_t *word = &w->bm[l][i >> 6];
 		uint64_t was = *word;
@@ -184,9 +213,14 @@ bm_set(struct sch_wheel *w, uint64_t i)
 	}
 }
 
+/* @slot is empty now: clear its bit; if it was the earliest, the next must be found. */
 static void
-bm_clear(struct sch_wheel *w, uint64_t i)
+bm_clear(struct sch_wheel *w, uint64_t slot)
 {
+	uint64_t i = slot & w->mask;
+
+	if (slot == w->first)
+		w->first_ok = false;
 	for (unsigned l = 0; l < w->nlevels; l++) {
 		uint64_t *word = &w->bm[l][i >> 6];
 
@@ -226,76 +260,91 @@ bm_next(const struct sch_wheel *w, unsigned l, uint64_t i)
 	return (int64_t)(((uint64_t)nw << 6) | (uint64_t)__builtin_ctzll(w->bm[l][nw]));
 }
 
-int64_t
-sch__wheel_first(const struct sch_wheel *w, uint32_t from)
+uint64_t
+sch__wheel_first(const struct sch_wheel *w, uint64_t from)
 {
+	uint64_t i = from & w->mask;
 	int64_t r;
 
 	if (w->count == 0)
-		return -1;
-	r = bm_next(w, 0, from);
-	if (r < 0 && from != 0)
+		return UINT64_MAX;
+	r = bm_next(w, 0, i);
+	if (r < 0 && i != 0)
 		r = bm_next(w, 0, 0);
-	return r;
+	if (r < 0)
+		return UINT64_MAX;
+	return from + (((uint64_t)r - i) & w->mask);
+}
+
+/* Is any lane of @slot non-empty? */
+static bool
+slot_busy(const struct sch_wheel *w, uint64_t slot)
+{
+	const struct sch_fifo *q = sch__wheel_fifo(w, slot, 0);
+
+	for (unsigned l = 0; l < w->lanes; l++)
+		if (q[l].live)
+			return true;
+	return false;
 }
 
 void
-sch__wheel_insert(struct sch_wheel *w, uint32_t i, uint64_t deadline)
+sch__wheel_insert_slow(struct sch_wheel *w, uint32_t i, uint64_t slot, unsigned lane)
 {
-	uint32_t idx = (uint32_t)(deadline >> w->gshift) & w->mask;
-	struct sch_slot *sl = &w->slot[idx];
+	struct sch_fifo *q = sch__wheel_fifo(w, slot, lane);
 	struct sch_pool *p = w->pool;
 	struct sch_blk *b;
 	uint32_t bi;
 
-	if (sl->live == 0) {
+	if (q->live == 0) {
+		if (!slot_busy(w, slot))
+			bm_set(w, slot);
 		bi = blk_get(p);
-		sl->head = sl->tail = bi;
-		bm_set(w, idx);
+		q->head = q->tail = bi;
 	} else {
-		bi = sl->tail;
+		bi = q->tail;
 		if (p->blk[bi].n == SCH_BLK_IDS) {
 			uint32_t nb = blk_get(p);
 
 			p->blk[bi].next = nb;
-			sl->tail = bi = nb;
+			q->tail = bi = nb;
 		}
 	}
 	b = &p->blk[bi];
 	w->flows[i].wpos = bi << SCH_POS_SHIFT | b->n;
 	b->id[b->n++] = i;
-	sl->live++;
+	q->live++;
 	w->count++;
 }
 
-/* Move the head of a slot past entries read and tombstones, to a live flow. */
+/* Move the head of a FIFO past entries read and tombstones, to a live flow. */
 static void
-head_skip(struct sch_pool *p, struct sch_slot *sl)
+head_skip(struct sch_pool *p, struct sch_fifo *q)
 {
-	struct sch_blk *b = &p->blk[sl->head];
+	struct sch_blk *b = &p->blk[q->head];
 
 	for (;;) {
 		if (b->rd == b->n) {
 			uint32_t next = b->next;
 
-			blk_put(p, sl->head);
-			sl->head = next;
+			blk_put(p, q->head);
+			q->head = next;
 			b = &p->blk[next];
 			continue;
 		}
 		if (b->id[b->rd] != SCH_NIL)
 			return;
 		b->rd++;
-		sl->dead--;
+		q->dead--;
 	}
 }
 
-/* Squeeze the tombstones out of a slot, keeping the order of its flows. */
+/* Squeeze the tombstones out of a FIFO, keeping the order of its flows. */
 static void
-compact(struct sch_wheel *w, struct sch_slot *sl)
+compact(struct sch_wheel *w, struct sch_fifo *q)
 {
 	struct sch_pool *p = w->pool;
-	uint32_t wb = sl->head, rb = sl->head, rest;
+	uint32_t wb = q->head, rb = q->head, rest;
 	unsigned wo = p->blk[wb].rd;
 
 	while (rb != SCH_NIL) {
@@ -309,6 +358,11 @@ compact(struct sch_wheel *w, struct sch_slot *sl)
 			if (wo == SCH_BLK_IDS) {
 				wb = p->blk[wb].next;
 				wo = 0;
+				/*
+				 * Writing never overtakes reading; a spliced
+				 * block may have been partly read.
+				 */
+				p->blk[wb].rd = 0;
 			}
 			p->blk[wb].id[wo] = id;
 			w->flows[id].wpos = wb << SCH_POS_SHIFT | wo;
@@ -320,48 +374,70 @@ compact(struct sch_wheel *w, struct sch_slot *sl)
 	rest = p->blk[wb].next;
 	p->blk[wb].next = SCH_NIL;
 	sch__pool_put_chain(p, rest);
-	sl->tail = wb;
-	sl->dead = 0;
+	q->tail = wb;
+	q->dead = 0;
 }
 
 void
-sch__wheel_remove(struct sch_wheel *w, uint32_t i, uint64_t deadline)
+sch__wheel_remove_slow(struct sch_wheel *w, uint32_t i, uint64_t slot, unsigned lane)
 {
-	uint32_t idx = (uint32_t)(deadline >> w->gshift) & w->mask;
-	struct sch_slot *sl = &w->slot[idx];
+	struct sch_fifo *q = sch__wheel_fifo(w, slot, lane);
 	struct sch_pool *p = w->pool;
 	uint32_t pos = w->flows[i].wpos;
 	uint32_t bi = pos >> SCH_POS_SHIFT;
 	struct sch_blk *b = &p->blk[bi];
 
 	w->count--;
-	if (--sl->live == 0) {
-		sch__pool_put_chain(p, sl->head);
-		*sl = (struct sch_slot){.head = SCH_NIL, .tail = SCH_NIL};
-		bm_clear(w, idx);
+	if (--q->live == 0) {
+		sch__pool_put_chain(p, q->head);
+		q->dead = 0;
+		if (!slot_busy(w, slot))
+			bm_clear(w, slot);
 		return;
 	}
-	if (bi == sl->head && (pos & SCH_POS_MASK) == b->rd) {
+	if (bi == q->head && (pos & SCH_POS_MASK) == b->rd) {
 		b->rd++;
-		head_skip(p, sl);
+		head_skip(p, q);
 		return;
 	}
 	b->id[pos & SCH_POS_MASK] = SCH_NIL;
-	if (++sl->dead > sl->live)
-		compact(w, sl);
+	if (++q->dead > q->live)
+		compact(w, q);
 }
 
-uint32_t
-sch__wheel_take(struct sch_wheel *w, uint32_t idx, uint32_t *tail)
+bool
+sch__wheel_take(struct sch_wheel *w, uint64_t slot, unsigned lane, struct sch_fifo *part)
 {
-	struct sch_slot *sl = &w->slot[idx];
-	uint32_t h = sl->head;
+	struct sch_fifo *q = sch__wheel_fifo(w, slot, lane);
 
-	if (h == SCH_NIL)
-		return SCH_NIL;
-	*tail = sl->tail;
-	w->count -= sl->live;
-	*sl = (struct sch_slot){.head = SCH_NIL, .tail = SCH_NIL};
-	bm_clear(w, idx);
-	return h;
+	if (q->live == 0)
+		return false;
+	*part = *q;
+	w->count -= q->live;
+	q->live = q->dead = 0;
+	if (!slot_busy(w, slot))
+		bm_clear(w, slot);
+	return true;
+}
+
+void
+sch__wheel_splice(struct sch_wheel *w, uint64_t slot, const struct sch_fifo *part)
+{
+	struct sch_fifo *q = sch__wheel_fifo(w, slot, 0);
+	struct sch_pool *p = w->pool;
+
+	w->count += part->live;
+	if (q->live == 0) {
+		if (!slot_busy(w, slot))
+			bm_set(w, slot);
+		/* The part's head is a live flow already (its own FIFO kept it so). */
+		*q = *part;
+		return;
+	}
+	p->blk[q->tail].next = part->head;
+	q->tail = part->tail;
+	q->live += part->live;
+	q->dead += part->dead;
+	if (q->dead > q->live)
+		compact(w, q);
 }

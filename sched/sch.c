@@ -143,6 +143,7 @@ sch_create(const struct sch_cfg *cfg)
 	s->quantum_wu = (int64_t)sch_wire_bytes(s->max_frame_len) << SCH_WU_SHIFT;
 	s->gshift = gshift;
 	s->extra_head = SCH_NIL;
+	s->pf_n = SCH_PF_AHEAD;
 
 	s->flows = flows_alloc(s->max_flows);
 	s->xl = malloc(sizeof(*s->xl) * s->max_flows);
@@ -151,9 +152,9 @@ sch_create(const struct sch_cfg *cfg)
 		goto out_free;
 	if (sch__pool_init(&s->pool, s->max_flows, nslots) < 0)
 		goto out_free;
-	if (sch__wheel_init(&s->eligible, nslots, gshift, &s->pool, s->flows) < 0)
+	if (sch__wheel_init(&s->eligible, nslots, 1, gshift, &s->pool, s->flows) < 0)
 		goto out_free;
-	if (sch__wheel_init(&s->waiting, nslots, gshift, &s->pool, s->flows) < 0)
+	if (sch__wheel_init(&s->waiting, nslots, SCH_WAIT_LANES, gshift, &s->pool, s->flows) < 0)
 		goto out_fini_eligible;
 	return s;
 
@@ -302,8 +303,13 @@ sch_flow_set_qos(struct sch *s, uint32_t flow, const struct sch_qos *q)
 	s->reserved += hold - c->reserved;
 	c->reserved = hold;
 	if (f->slice_wu != 0) {
-		/* Applied at the next period boundary (atropos.c). */
+		/*
+		 * Applied at the next period boundary (atropos.c), which a flow
+		 * rolled early (waiting in a tagged lane) has not reached yet:
+		 * undo that roll, so that the boundary applies the change.
+		 */
 		f->pending = 1;
+		sch__unroll_early(s, flow);
 		return 0;
 	}
 	/* A best-effort flow has no period to wait for. */
@@ -329,7 +335,8 @@ sch_flow_stats(const struct sch *s, uint32_t flow, struct sch_flow_stats *st)
 	    .wire_ns = sch__wu_to_ns(s, c->wire_wu),
 	    .slack_ns = sch__wu_to_ns(s, c->slack_wu),
 	    .wait_ns = c->wait_ns,
-	    .periods = c->periods,
+	    /* Periods rolled early but not yet ended are not counted. */
+	    .periods = c->periods - sch__periods_ahead(s, flow),
 	    .missed = c->missed,
 	};
 	return 0;
