@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 #include <rte_ethdev.h>
 
+#include "driver/counters.h"
 #include "driver/ctl.h"
 #include "driver/drv_priv.h"
 #include "proto/driver.pb-c.h"
@@ -46,6 +48,7 @@ struct drv_ctl {
 	struct rpc_arena arena;
 	uint8_t *arena_buf;
 	uint64_t session;
+	char events[PATH_MAX]; /* told in HelloReply; "" for none */
 };
 
 static void
@@ -98,6 +101,12 @@ out_free:
 	free(c);
 	errno = e;
 	return NULL;
+}
+
+void
+drv_ctl_set_events(struct drv_ctl *c, const char *addr)
+{
+	snprintf(c->events, sizeof(c->events), "%s", addr ? addr : "");
 }
 
 void
@@ -327,110 +336,30 @@ on_setup_exception(struct drv_ctl *c, struct conn *k, const Sluice__Drv__SetupEx
 	return rpc_reply(k->fd, &c->frame->hdr, RPC_T_OK, &ok.base, NULL, 0);
 }
 
-static void
-fill_counters(struct drv_ctl *c, uint32_t id, Sluice__FlowCounters *fc, Sluice__Counter *ctr,
-    Sluice__Counter **ptr, unsigned cap)
-{
-	static const char *const rx_names[] = {"NO_BUFFER", "TOO_BIG", "RING_FULL"};
-	static const enum drv_ctr rx_ctr[] = {
-	    DRV_C_RX_NO_BUF, DRV_C_RX_TOO_BIG, DRV_C_RX_RING_FULL};
-	struct drv_flow_stats st;
-	struct rbuf_stats rs, ts;
-	unsigned n = 0;
-
-	sluice__flow_counters__init(fc);
-	fc->flow_id = id;
-	if (drv_flow_stats(c->d, id, &st, &rs, &ts) < 0)
-		return;
-	fc->rx_pkts = st.c[DRV_C_RX_PKTS];
-	fc->rx_bytes = st.c[DRV_C_RX_BYTES];
-	fc->tx_pkts = st.c[DRV_C_TX_PKTS];
-	fc->tx_bytes = st.c[DRV_C_TX_BYTES];
-	for (unsigned e = 0; e < RBUF_ERR_MAX; e++)
-		fc->chan_errors += rs.err[e] + ts.err[e];
-	fc->rx_drops = ptr;
-	for (unsigned i = 0; i < 3 && n < cap; i++) {
-		sluice__counter__init(&ctr[n]);
-		ctr[n].name = rpc_str(rx_names[i]);
-		ctr[n].value = st.c[rx_ctr[i]];
-		fc->rx_dropped += ctr[n].value;
-		ptr[n] = &ctr[n];
-		n++;
-	}
-	fc->n_rx_drops = n;
-	fc->tx_refusals = ptr + n;
-	for (unsigned r = 1; r < FLT_TX__COUNT && n < cap; r++) {
-		if (!st.tx_refuse[r])
-			continue;
-		sluice__counter__init(&ctr[n]);
-		ctr[n].name = rpc_str(flt_tx_name(r));
-		ctr[n].value = st.tx_refuse[r];
-		ptr[n] = &ctr[n];
-		n++;
-		fc->n_tx_refusals++;
-	}
-	if (st.c[DRV_C_TX_BAD_LEN] && n < cap) {
-		sluice__counter__init(&ctr[n]);
-		ctr[n].name = rpc_str("BAD_LEN");
-		ctr[n].value = st.c[DRV_C_TX_BAD_LEN];
-		ptr[n] = &ctr[n];
-		n++;
-		fc->n_tx_refusals++;
-	}
-	fc->tx_refused = st.c[DRV_C_TX_REFUSED] + st.c[DRV_C_TX_BAD_LEN];
-	fc->sched_wait_ns = st.tx_wait_ns;
-}
-
-#define CTRS_PER_FLOW (4 + FLT_TX__COUNT)
-
 static int
 on_get_counters(struct drv_ctl *c, struct conn *k, const Sluice__Drv__GetCounters *m)
 {
-	static Sluice__FlowCounters fcs[CTL_DUMP_PAGE];
+	static struct drv_flow_counters_msg fcs[CTL_DUMP_PAGE];
 	static Sluice__FlowCounters *fptr[CTL_DUMP_PAGE];
-	static Sluice__Counter ctr[CTL_DUMP_PAGE][CTRS_PER_FLOW];
-	static Sluice__Counter *cptr[CTL_DUMP_PAGE][CTRS_PER_FLOW];
+	static struct drv_port_counters_msg pcm;
+	static Sluice__PortCounters *pcp = &pcm.pc;
 	Sluice__Drv__CountersReply r;
-	Sluice__PortCounters pc, *pcp = &pc;
-	struct rte_eth_stats es;
-	struct drv_port_stats ps;
 	struct timespec ts;
 
 	sluice__drv__counters_reply__init(&r);
-	sluice__port_counters__init(&pc);
 	if (m->n_flow_ids > CTL_DUMP_PAGE)
 		return rpc_reply_error(
 		    k->fd, &c->frame->hdr, E2BIG, "at most %d flows per request", CTL_DUMP_PAGE);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	r.timestamp_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	for (size_t i = 0; i < m->n_flow_ids; i++) {
-		fill_counters(c, m->flow_ids[i], &fcs[i], ctr[i], cptr[i], CTRS_PER_FLOW);
-		fptr[i] = &fcs[i];
+		drv_flow_counters_fill(c->d, m->flow_ids[i], &fcs[i]);
+		fptr[i] = &fcs[i].fc;
 	}
 	r.n_flows = m->n_flow_ids;
 	r.flows = fptr;
 	if (m->ports) {
-		drv_port_stats(c->d, &ps);
-		memset(&es, 0, sizeof(es));
-		rte_eth_stats_get(drv_port(c->d), &es);
-		pc.port = 0;
-		pc.rx_pkts = es.ipackets;
-		pc.rx_bytes = es.ibytes;
-		pc.tx_pkts = es.opackets;
-		pc.tx_bytes = es.obytes;
-		pc.rx_missed = es.imissed;
-		pc.rx_errors = es.ierrors;
-		pc.tx_errors = es.oerrors;
-		pc.rx_nombuf = es.rx_nombuf;
-		{
-			struct drv_flow_stats ex;
-
-			if (drv_flow_stats(c->d, DRV_FLOW_EXC, &ex, NULL, NULL) == 0) {
-				pc.rx_manager = ex.c[DRV_C_RX_PKTS];
-				pc.rx_manager_dropped =
-				    ex.c[DRV_C_RX_NO_BUF] + ex.c[DRV_C_RX_RING_FULL];
-			}
-		}
+		drv_port_counters_fill(c->d, &pcm);
 		r.n_ports = 1;
 		r.ports = &pcp;
 	}
@@ -449,9 +378,7 @@ on_dump_flows(struct drv_ctl *c, struct conn *k, const Sluice__Drv__DumpFlows *m
 	static Sluice__Drv__Owner own[CTL_DUMP_PAGE];
 	static char comm[CTL_DUMP_PAGE][16];
 	static uint8_t macs[CTL_DUMP_PAGE][6];
-	static Sluice__FlowCounters fcs[CTL_DUMP_PAGE];
-	static Sluice__Counter ctr[CTL_DUMP_PAGE][CTRS_PER_FLOW];
-	static Sluice__Counter *cptr[CTL_DUMP_PAGE][CTRS_PER_FLOW];
+	static struct drv_flow_counters_msg fcs[CTL_DUMP_PAGE];
 	Sluice__Drv__DumpFlowsReply r;
 	unsigned max = m->max_flows && m->max_flows < CTL_DUMP_PAGE ? m->max_flows : CTL_DUMP_PAGE;
 	unsigned n = 0;
@@ -501,8 +428,8 @@ on_dump_flows(struct drv_ctl *c, struct conn *k, const Sluice__Drv__DumpFlows *m
 		af[n].owner = &own[n];
 		ent[n].flow = &af[n];
 		if (m->with_counters) {
-			fill_counters(c, id, &fcs[n], ctr[n], cptr[n], CTRS_PER_FLOW);
-			ent[n].counters = &fcs[n];
+			drv_flow_counters_fill(c->d, id, &fcs[n]);
+			ent[n].counters = &fcs[n].fc;
 		}
 		eptr[n] = &ent[n];
 		n++;
@@ -576,6 +503,7 @@ serve(struct drv_ctl *c, struct conn *k)
 		r.minor = RPC_SCHEMA_MINOR;
 		r.software = rpc_str("sluice-driver " SLUICE_VERSION);
 		r.session = ++c->session;
+		r.events = c->events;
 		return rpc_reply(k->fd, h, RPC_T_HELLO_REPLY, &r.base, NULL, 0);
 	}
 	case RPC_T_DRV_ADD_FLOW:

@@ -20,6 +20,12 @@ struct drv_ctl;
  */
 struct drv_ctl *drv_ctl_open(struct drv *d, const char *path, uid_t flowmgr_uid);
 
+/*
+ * Tell the flow manager, in every HelloReply from now on, where the driver
+ * publishes its counters (@addr, a nanomsg address; NULL or "": nowhere).
+ */
+void drv_ctl_set_events(struct drv_ctl *c, const char *addr);
+
 /* Serve what is waiting (bounded per call); the hook drv_run() takes. */
 void drv_ctl_poll(void *arg);
 

@@ -12,6 +12,8 @@
  *   memory_mb = 256
  *   control = /run/sluice/driver.sock
  *   flowmgr_user = root
+ *   events = ipc:///run/sluice/driver-events.ipc   ; counters every 100 ms; empty: off
+ *   events_group = root          ; who may subscribe (the socket is 0660)
  *   max_flows = 1024
  *   idle_sleep_ms = 1
  *   link_mbps = 0                ; pace transmission to this; 0: the port's rate
@@ -31,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <grp.h>
 #include <ini.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -38,6 +41,7 @@
 
 #include "driver/ctl.h"
 #include "driver/drv.h"
+#include "driver/events.h"
 
 struct opts {
 	char name[32];
@@ -46,6 +50,8 @@ struct opts {
 	unsigned memory_mb;
 	char control[PATH_MAX];
 	char flowmgr_user[64];
+	char events[PATH_MAX];
+	char events_group[64];
 	unsigned max_flows;
 	unsigned idle_sleep_ms;
 	unsigned link_mbps;
@@ -79,6 +85,8 @@ set_opt(struct opts *o, const char *key, const char *val)
 	STR(port)
 	STR(control)
 	STR(flowmgr_user)
+	STR(events)
+	STR(events_group)
 #undef STR
 	if (strcmp(key, "droplog") == 0) {
 		o->droplog =
@@ -124,7 +132,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: sluice-driver [-c FILE] [--check] [--name N] [--port DEVARGS] [--lcore N]\n"
 	    "         [--memory-mb N] [--control PATH] [--flowmgr-user USER] [--max-flows N]\n"
-	    "         [--idle-sleep-ms N] [--link-mbps N] [--max-period-ms N] [--droplog]\n");
+	    "         [--idle-sleep-ms N] [--link-mbps N] [--max-period-ms N] [--droplog]\n"
+	    "         [--events ADDR] [--events-group GROUP]\n");
 }
 
 static int
@@ -144,6 +153,8 @@ parse_args(struct opts *o, int argc, char **argv)
 	    {"link-mbps", required_argument, NULL, 'r'},
 	    {"max-period-ms", required_argument, NULL, 'P'},
 	    {"droplog", no_argument, NULL, 'd'},
+	    {"events", required_argument, NULL, 'e'},
+	    {"events-group", required_argument, NULL, 'g'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -156,7 +167,9 @@ parse_args(struct opts *o, int argc, char **argv)
 	    ['f'] = "max_flows",
 	    ['i'] = "idle_sleep_ms",
 	    ['r'] = "link_mbps",
-	    ['P'] = "max_period_ms"};
+	    ['P'] = "max_period_ms",
+	    ['e'] = "events",
+	    ['g'] = "events_group"};
 	int ch;
 
 	/* The file first, then the command line overrides it. */
@@ -206,6 +219,16 @@ parse_args(struct opts *o, int argc, char **argv)
 		fprintf(stderr, "sluice-driver: no user %s\n", o->flowmgr_user);
 		return -1;
 	}
+	if (o->events_group[0] && !getgrnam(o->events_group)) {
+		fprintf(stderr, "sluice-driver: no group %s\n", o->events_group);
+		return -1;
+	}
+	if (o->events[0] && !strstr(o->events, "://")) {
+		fprintf(stderr,
+		    "sluice-driver: events = %s is not a nanomsg address (ipc://PATH)\n",
+		    o->events);
+		return -1;
+	}
 	return 0;
 }
 
@@ -237,6 +260,21 @@ eal_start(const struct opts *o)
 	return rte_eal_init(n, argv);
 }
 
+/* The control hook drv_run() calls between bursts and around sleeps. */
+struct hooks {
+	struct drv_ctl *ctl;
+	struct drv_events *events;
+};
+
+static void
+on_hook(void *arg)
+{
+	struct hooks *h = arg;
+
+	drv_ctl_poll(h->ctl);
+	drv_events_poll(h->events);
+}
+
 static int
 mkdir_parent(const char *path)
 {
@@ -265,6 +303,7 @@ main(int argc, char **argv)
 	    .max_period_ms = 1000};
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct drv_cfg cfg = {0};
+	struct hooks hooks = {0};
 	struct drv_ctl *ctl;
 	struct drv *d;
 	uint16_t port;
@@ -274,9 +313,10 @@ main(int argc, char **argv)
 	if (o.check) {
 		printf(
 		    "sluice-driver: configuration ok: name %s, port %s, control %s, flow manager "
-		    "%s, %u flows, link %s%u Mbit/s\n",
+		    "%s, %u flows, link %s%u Mbit/s, events %s\n",
 		    o.name, o.port, o.control, o.flowmgr_user, o.max_flows,
-		    o.link_mbps ? "" : "the port's rate, or ", o.link_mbps ? o.link_mbps : 10000);
+		    o.link_mbps ? "" : "the port's rate, or ", o.link_mbps ? o.link_mbps : 10000,
+		    o.events[0] ? o.events : "off");
 		return 0;
 	}
 	if (eal_start(&o) < 0) {
@@ -308,16 +348,33 @@ main(int argc, char **argv)
 		drv_destroy(d);
 		return 1;
 	}
+	hooks.ctl = ctl;
+	if (o.events[0]) {
+		gid_t gid = o.events_group[0] ? getgrnam(o.events_group)->gr_gid : (gid_t)-1;
+		bool ipc = strncmp(o.events, "ipc://", 6) == 0;
+
+		if ((ipc && mkdir_parent(o.events + 6) < 0) ||
+		    !(hooks.events = drv_events_open(d, o.events, gid))) {
+			fprintf(
+			    stderr, "sluice-driver: events %s: %s\n", o.events, strerror(errno));
+			drv_ctl_close(ctl);
+			drv_destroy(d);
+			return 1;
+		}
+		drv_ctl_set_events(ctl, o.events);
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sd_notify(0, "READY=1");
-	fprintf(stderr, "sluice-driver %s: serving %s at %llu Mbit/s, control %s\n", o.name, o.port,
-	    (unsigned long long)(drv_link_bps(d) / 1000000u), o.control);
+	fprintf(stderr, "sluice-driver %s: serving %s at %llu Mbit/s, control %s, events %s\n",
+	    o.name, o.port, (unsigned long long)(drv_link_bps(d) / 1000000u), o.control,
+	    o.events[0] ? o.events : "off");
 
-	drv_run(d, &stop, drv_ctl_poll, ctl);
+	drv_run(d, &stop, on_hook, &hooks);
 
 	sd_notify(0, "STOPPING=1");
+	drv_events_close(hooks.events);
 	drv_ctl_close(ctl);
 	drv_destroy(d);
 	unlink(o.control);

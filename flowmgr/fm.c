@@ -7,6 +7,7 @@
  *   an application sends a request -> fm_app_serve (or closes: its flows go)
  *   a frame on the exception channel -> fm_exc_poll (ARP, ICMP, RST)
  *   the driver calls back or hangs up -> fm_drv_callbacks
+ *   an administrator asks           -> fm_admin_serve (admin.ipc)
  *   the tick (FM_TICK_MS)          -> reconnect the driver, ARP timers,
  *                                     next hops that never answered
  */
@@ -92,6 +93,8 @@ fm_flow_close(struct fm *fm, struct fm_flow *f, const char *why)
 {
 	if (f->state == FM_FLOW_FREE)
 		return;
+	if (f->announced)
+		fm_admin_flow_event(fm, f, SLUICE__ADMIN__FLOW_EVENT_KIND__FLOW_EVENT_CLOSED, why);
 	if (f->installed && fm->drv_up)
 		fm_drv_remove_flow(fm, f->id);
 	if (f->port_held)
@@ -106,6 +109,41 @@ fm_flow_close(struct fm *fm, struct fm_flow *f, const char *why)
 	if (why)
 		fm_log("flow %u closed: %s", f->id, why);
 	memset(f, 0, sizeof(*f));
+}
+
+void
+fm_flow_revoke(struct fm *fm, struct fm_flow *f, int err, const char *why)
+{
+	Sluice__Fm__FlowRevoked m;
+
+	if (f->state == FM_FLOW_FREE)
+		return;
+	if (f->conn >= 0 && fm->conns[f->conn].fd >= 0) {
+		sluice__fm__flow_revoked__init(&m);
+		m.flow_id = f->id;
+		m.errnum = err;
+		m.reason = rpc_str(why);
+		rpc_send(fm->conns[f->conn].fd, RPC_T_FM_FLOW_REVOKED, 0, &m.base, NULL, 0);
+	}
+	if (f->announced)
+		fm_admin_flow_event(fm, f, SLUICE__ADMIN__FLOW_EVENT_KIND__FLOW_EVENT_REVOKED, why);
+	f->announced = false; /* revoked, not closed as well */
+	fm_flow_close(fm, f, why);
+}
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+void
+fm_err_set(struct fm_err *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	sluice__error__init(&r->e);
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	r->e.errnum = err;
+	r->e.message = r->msg;
 }
 
 /* ---- admission ----------------------------------------------------------------------- */
@@ -139,6 +177,62 @@ fm_admit(const struct fm *fm, uint64_t period_ns, uint64_t slice_ns, uint64_t *p
 		return -EINVAL;
 	*ppb = (uint64_t)(((unsigned __int128)slice_ns * PPB + period_ns - 1) / period_ns);
 	return fm->reserved_ppb + *ppb > capacity_ppb(fm) ? -ENOSPC : 0;
+}
+
+/* ENOSPC from admission, with how much is left (AdmissionRefused). */
+void
+fm_err_admission(const struct fm *fm, struct fm_err *r, uint64_t req_ppb)
+{
+	sluice__admission_refused__init(&r->ar);
+	r->ar.iface = rpc_str(fm->cfg.name);
+	r->ar.link_bps = fm->link_bps;
+	r->ar.requested_ppm = (uint32_t)((req_ppb + 999) / 1000);
+	r->ar.free_ppm = fm_free_ppm(fm);
+	fm_err_set(r, ENOSPC,
+	    "guarantee of %.2f%% of the link does not fit: %.2f%% of %llu Mbit/s is free",
+	    r->ar.requested_ppm / 1e4, r->ar.free_ppm / 1e4,
+	    (unsigned long long)(fm->link_bps / 1000000u));
+	r->e.detail_case = SLUICE__ERROR__DETAIL_ADMISSION;
+	r->e.admission = &r->ar;
+}
+
+int
+fm_flow_set_qos(
+    struct fm *fm, struct fm_flow *f, const Sluice__Qos *q, const char *who, struct fm_err *err)
+{
+	uint64_t period = q ? q->period_ns : 0, slice = q ? q->slice_ns : 0, ppb;
+	bool extra = (q && q->extra) || slice == 0;
+	char why[FM_MAX_ERRLINE];
+	int rc;
+
+	/* Admit the new guarantee as if the old one were gone. */
+	fm->reserved_ppb -= f->reserved_ppb;
+	rc = fm_admit(fm, period, slice, &ppb);
+	if (rc == -ENOSPC)
+		fm_err_admission(fm, err, ppb);
+	fm->reserved_ppb += f->reserved_ppb;
+	if (rc == -EINVAL)
+		fm_err_set(err, EINVAL, "qos: slice %llu ns per period %llu ns is not a guarantee",
+		    (unsigned long long)slice, (unsigned long long)period);
+	if (rc < 0)
+		return rc;
+	rc = fm_drv_set_qos(fm, f->id, slice ? period : 0, slice, extra);
+	if (rc < 0) {
+		fm_err_set(err, -rc, "the driver refused: %.200s",
+		    rc == -fm->drv.err ? fm->drv.errmsg : strerror(-rc));
+		return rc;
+	}
+	fm->reserved_ppb = fm->reserved_ppb - f->reserved_ppb + ppb;
+	f->reserved_ppb = ppb;
+	f->period_ns = slice ? period : 0;
+	f->slice_ns = slice;
+	f->extra = extra;
+	snprintf(why, sizeof(why), "slice %llu ns per period %llu ns%s, %s",
+	    (unsigned long long)f->slice_ns, (unsigned long long)f->period_ns,
+	    f->extra ? " + slack" : "", who);
+	fm_log("flow %u: qos %s", f->id, why);
+	fm_admin_flow_event(fm, f, SLUICE__ADMIN__FLOW_EVENT_KIND__FLOW_EVENT_QOS_CHANGED, why);
+	return 0;
 }
 
 /* ---- the FIB ------------------------------------------------------------------------- */
@@ -244,6 +338,72 @@ fm_on_neighbour(struct fm *fm, uint32_t ip, const uint8_t mac[6], bool changed)
 	}
 }
 
+/*
+ * f's next hop is now nh's: swap the ARP references and take the MAC from
+ * the cache if it has it; otherwise resolution has started, and the FIB
+ * changes when ARP answers (fm_on_neighbour(), as nh_known is false).
+ */
+static void
+next_hop_set(struct fm *fm, struct fm_flow *f, const struct fm_nexthop *nh)
+{
+	char why[96];
+	uint32_t a = nh->addr;
+	int rc;
+
+	if (f->arp_ref)
+		fm_arp_unref(fm->arp, f->nh.addr);
+	f->arp_ref = false;
+	f->nh = *nh;
+	f->nh_known = false;
+	rc = fm_exc_resolve(fm, a, f->nh_mac);
+	if (rc == 0 || rc == -EAGAIN)
+		f->arp_ref = fm_arp_ref(fm->arp, a) == 0;
+	fm_log("flow %u: next hop now %u.%u.%u.%u%s", f->id, a >> 24, (a >> 16) & 255,
+	    (a >> 8) & 255, a & 255, rc == 0 ? "" : ", resolving");
+	if (rc < 0)
+		return;
+	f->nh_known = true;
+	if (f->state == FM_FLOW_RESOLVING) {
+		fm_app_reply_open(fm, f); /* it was waiting for the old next hop */
+		return;
+	}
+	snprintf(why, sizeof(why), "a route changed: the next hop is %u.%u.%u.%u", a >> 24,
+	    (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	fm_app_fib_changed(fm, f, why);
+}
+
+void
+fm_routes_changed(struct fm *fm)
+{
+	for (uint32_t i = 1; i < FM_MAX_FLOWS; i++) {
+		struct fm_flow *f = &fm->flows[i];
+		struct fm_nexthop nh;
+
+		if (f->state == FM_FLOW_FREE || f->kind != SLUICE__FLOW_KIND__FLOW_KIND_CONNECTED)
+			continue;
+		if (fm_route_lookup(fm->routes, f->raddr, &nh) < 0) {
+			if (f->state == FM_FLOW_RESOLVING)
+				fm_app_fail_open(
+				    fm, f, ENETUNREACH, "no route to the remote any more");
+			else
+				fm_flow_revoke(
+				    fm, f, ENETUNREACH, "no route to its remote any more");
+			continue;
+		}
+		if (nh.addr == f->nh.addr)
+			f->nh = nh; /* another route, the same next hop: nothing to tell */
+		else
+			next_hop_set(fm, f, &nh);
+	}
+}
+
+/* Our interface's name for the administrator: the driver's port. */
+const char *
+fm_ifname(const struct fm *fm)
+{
+	return fm->port_name[0] ? fm->port_name : fm->cfg.name;
+}
+
 /* Next hops that did not answer in time. */
 static void
 resolve_timeouts(struct fm *fm)
@@ -300,6 +460,7 @@ fm_create(const struct fm_cfg *cfg)
 		return NULL;
 	fm->cfg = *cfg;
 	fm->epfd = fm->lfd = fm->tfd = -1;
+	fm->adm_sock = fm->ev_sock = fm->adm_fd = -1;
 	fm->drv.fd = -1;
 	fm->next_id = 1;
 	fm->mtu = ETH_MTU;
@@ -348,6 +509,10 @@ fm_create(const struct fm_cfg *cfg)
 		goto fail;
 	}
 	fm_epoll_add(fm, fm->lfd, FM_TOK_LISTEN);
+	if (fm_admin_open(fm) < 0) {
+		e = errno;
+		goto fail;
+	}
 	fm->now_ns = mono_ns();
 	if (fm_drv_connect(fm) < 0)
 		fm_log("driver %s not there yet; trying every %d ms", cfg->driver, FM_TICK_MS);
@@ -371,6 +536,7 @@ fm_destroy(struct fm *fm)
 	if (fm->drv.fd >= 0)
 		fm_drv_down(fm, "stopping");
 	fm_exc_close(fm);
+	fm_admin_close(fm);
 	if (fm->lfd >= 0) {
 		close(fm->lfd);
 		snprintf(path, sizeof(path), "%s/flowmgr.sock", fm->cfg.runtime_dir);
@@ -432,6 +598,8 @@ fm_run(struct fm *fm, volatile int *stop)
 				fm_drv_callbacks(fm);
 			else if (t == FM_TOK_EXC)
 				fm_exc_poll(fm);
+			else if (t == FM_TOK_ADMIN)
+				fm_admin_serve(fm);
 			else if (t < FM_MAX_CONNS)
 				fm_app_serve(fm, (int)t);
 		}

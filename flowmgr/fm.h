@@ -13,9 +13,13 @@
  *                                        |  ports (fm_ports), routes (fm_route),
  *                                        |  ARP (fm_arp), admission (sum of s/p)
  *   driver's exception channel <--(fm_exc.c, fm_pkt)--> ARP, ICMP, RST
+ *   administrators --(admin.ipc, nanomsg REP, fm_admin.c)--> flows, routes, ARP, QoS
+ *   monitors <--(events.ipc, nanomsg PUB)-- FlowEvent at every change of a flow
  *
  * One thread, one epoll loop (fm.c); every descriptor is non-blocking
  * except the driver's, which is asked and answered within milliseconds.
+ * (nanomsg runs an I/O thread of its own; none of our state is touched
+ * there.)
  *
  * Ownership: a flow belongs to the application connection that opened it
  * (the connection is the lease: when it closes, its flows go, within one
@@ -58,6 +62,11 @@ struct fm_cfg {
 	uid_t priv_uids[FM_MAX_PRIV_USERS]; /* may take ports below 1024 (root always) */
 	unsigned n_priv_uids;
 	unsigned grace_ms; /* after a restart: how long flows wait for their owner */
+	/* Who may use admin.ipc and events.ipc (mode 0660): this group and
+	 * root. "": root's group, or the flow manager's own if it may not
+	 * give the files to root's. */
+	char admin_group[32];
+	gid_t admin_gid; /* admin_group's, when it is set */
 	bool check;
 };
 

@@ -122,28 +122,19 @@ reply_clash(struct fm *fm, int fd, const struct rpc_hdr *h, const struct fm_port
 }
 
 static int
+reply_err(int fd, const struct rpc_hdr *h, struct fm_err *r)
+{
+	r->e.request_type = h->type;
+	return rpc_reply(fd, h, RPC_T_ERROR, &r->e.base, NULL, 0);
+}
+
+static int
 reply_admission(struct fm *fm, int fd, const struct rpc_hdr *h, uint64_t req_ppb)
 {
-	Sluice__Error e;
-	Sluice__AdmissionRefused ar;
-	char msg[FM_MAX_ERRLINE];
+	struct fm_err r;
 
-	sluice__error__init(&e);
-	sluice__admission_refused__init(&ar);
-	ar.iface = fm->cfg.name;
-	ar.link_bps = fm->link_bps;
-	ar.requested_ppm = (uint32_t)((req_ppb + 999) / 1000);
-	ar.free_ppm = fm_free_ppm(fm);
-	snprintf(msg, sizeof(msg),
-	    "guarantee of %.2f%% of the link does not fit: %.2f%% of %llu Mbit/s is free",
-	    ar.requested_ppm / 1e4, ar.free_ppm / 1e4,
-	    (unsigned long long)(fm->link_bps / 1000000u));
-	e.errnum = ENOSPC;
-	e.message = msg;
-	e.request_type = h->type;
-	e.detail_case = SLUICE__ERROR__DETAIL_ADMISSION;
-	e.admission = &ar;
-	return rpc_reply(fd, h, RPC_T_ERROR, &e.base, NULL, 0);
+	fm_err_admission(fm, &r, req_ppb);
+	return reply_err(fd, h, &r);
 }
 
 /* ---- channels ---------------------------------------------------------------------- */
@@ -278,6 +269,7 @@ open_flow(struct fm *fm, int ci, const struct rpc_hdr *h, const struct open_req 
 	uint64_t ppb = 0, period = 0, slice = 0;
 	bool extra = true;
 	char why[FM_MAX_ERRLINE];
+	struct timespec ts;
 	uint16_t port;
 	uint32_t id;
 	int rc;
@@ -343,6 +335,8 @@ open_flow(struct fm *fm, int ci, const struct rpc_hdr *h, const struct open_req 
 	f->owner_pid = k->pid;
 	f->owner_uid = k->uid;
 	memcpy(f->owner_comm, k->comm, sizeof(f->owner_comm));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	f->opened_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	if (lf) {
 		f->lport = lf->lport; /* an accepted connection shares its listener's port */
 		f->listener = lf->id;
@@ -429,6 +423,8 @@ fm_app_reply_open(struct fm *fm, struct fm_flow *f)
 	    f->laddr >> 24, (f->laddr >> 16) & 255, (f->laddr >> 8) & 255, f->laddr & 255, f->lport,
 	    f->owner_comm, (int)f->owner_pid, (unsigned long long)f->slice_ns,
 	    (unsigned long long)f->period_ns, f->extra ? " + slack" : "");
+	f->announced = true;
+	fm_admin_flow_event(fm, f, SLUICE__ADMIN__FLOW_EVENT_KIND__FLOW_EVENT_OPENED, "opened");
 }
 
 void
@@ -450,9 +446,12 @@ fm_app_fib_changed(struct fm *fm, struct fm_flow *f, const char *reason)
 	Sluice__ChanGeom rg, tg;
 	uint8_t hdr[64];
 
+	f->generation++;
+	if (f->announced)
+		fm_admin_flow_event(
+		    fm, f, SLUICE__ADMIN__FLOW_EVENT_KIND__FLOW_EVENT_FIB_CHANGED, reason);
 	if (f->conn < 0 || fm->conns[f->conn].fd < 0)
 		return;
-	f->generation++;
 	sluice__fm__fib_changed__init(&m);
 	fm_fib_fill(fm, f, &fib, &l, &rm, &q, &rg, &tg, hdr, sizeof(hdr));
 	m.fib = &fib;
@@ -475,34 +474,14 @@ set_qos(struct fm *fm, int ci, const struct rpc_hdr *h, const Sluice__Fm__SetQos
 	struct fm_flow *f = own_flow(fm, ci, m->flow_id);
 	Sluice__Fm__SetQosReply r;
 	Sluice__Qos q;
-	uint64_t ppb, period, slice;
-	bool extra;
-	int rc;
+	struct fm_err err;
 
 	if (!f)
 		return rpc_reply_error(fd, h, ENOENT, "no flow %u on this connection", m->flow_id);
 	if (!m->qos)
 		return rpc_reply_error(fd, h, EINVAL, "qos missing");
-	period = m->qos->period_ns;
-	slice = m->qos->slice_ns;
-	extra = m->qos->extra || slice == 0;
-	/* Admit the new guarantee as if the old one were gone. */
-	fm->reserved_ppb -= f->reserved_ppb;
-	rc = fm_admit(fm, period, slice, &ppb);
-	fm->reserved_ppb += f->reserved_ppb;
-	if (rc == -EINVAL)
-		return rpc_reply_error(fd, h, EINVAL, "qos: not a guarantee");
-	if (rc == -ENOSPC)
-		return reply_admission(fm, fd, h, ppb);
-	rc = fm_drv_set_qos(fm, f->id, slice ? period : 0, slice, extra);
-	if (rc < 0)
-		return rpc_reply_error(fd, h, -rc, "the driver refused: %s",
-		    rc == -fm->drv.err ? fm->drv.errmsg : strerror(-rc));
-	fm->reserved_ppb = fm->reserved_ppb - f->reserved_ppb + ppb;
-	f->reserved_ppb = ppb;
-	f->period_ns = slice ? period : 0;
-	f->slice_ns = slice;
-	f->extra = extra;
+	if (fm_flow_set_qos(fm, f, m->qos, "asked by its application", &err) < 0)
+		return reply_err(fd, h, &err);
 	sluice__fm__set_qos_reply__init(&r);
 	sluice__qos__init(&q);
 	q.period_ns = f->period_ns;
@@ -584,6 +563,7 @@ serve(struct fm *fm, int ci)
 		r.minor = RPC_SCHEMA_MINOR;
 		r.software = rpc_str("sluice-flowmgr " SLUICE_VERSION);
 		r.session = k->session;
+		r.events = fm->ev_addr;
 		return rpc_reply(k->fd, h, RPC_T_HELLO_REPLY, &r.base, NULL, 0);
 	}
 	case RPC_T_FM_OPEN_FLOW: {

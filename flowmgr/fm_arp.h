@@ -70,7 +70,7 @@
 extern "C" {
 #endif
 
-/* The first five have the values of admin.proto ArpState. */
+/* The values of admin.proto ArpState. */
 enum fm_arp_state {
 	FM_ARP_NONE = 0,   /* not in the cache */
 	FM_ARP_INCOMPLETE, /* resolving: broadcast requests, no MAC yet */

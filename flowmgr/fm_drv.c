@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -142,6 +143,7 @@ ports(struct fm *fm)
 			return -EPROTO;
 		}
 		memcpy(fm->mac, p->mac.data, 6);
+		snprintf(fm->port_name, sizeof(fm->port_name), "%s", p->name ? p->name : "");
 		fm->link_bps = p->link_bps;
 		fm->mtu = p->mtu ? p->mtu : 1500;
 		fm->drv_reserved_ppm = p->reserved_ppm;
@@ -205,6 +207,10 @@ fm_drv_connect(struct fm *fm)
 		fm_drv_down(fm, "no hello");
 		return rc < 0 ? rc : -EPROTO;
 	}
+	/* Who it is and where it publishes counters, for the administrator. */
+	snprintf(
+	    fm->drv_software, sizeof(fm->drv_software), "%s", hr->software ? hr->software : "");
+	snprintf(fm->drv_events, sizeof(fm->drv_events), "%s", hr->events ? hr->events : "");
 	fm->drv_up = true;
 	rc = ports(fm);
 	if (rc == 0)
@@ -224,7 +230,8 @@ fm_drv_connect(struct fm *fm)
 			continue;
 		rc = fm_drv_add_flow(fm, f);
 		if (rc < 0 && fm->drv_up)
-			fm_flow_close(fm, f, "could not be installed again after a driver restart");
+			fm_flow_revoke(
+			    fm, f, -rc, "could not be installed again after a driver restart");
 	}
 	return 0;
 }
@@ -342,5 +349,25 @@ fm_drv_counters(
 		return -EPROTO;
 	*out = r->flows;
 	*n_out = r->n_flows;
+	return 0;
+}
+
+int
+fm_drv_port_counters(struct fm *fm, Sluice__PortCounters ***out, size_t *n_out)
+{
+	Sluice__Drv__GetCounters m;
+	Sluice__Drv__CountersReply *r;
+	int rc;
+
+	sluice__drv__get_counters__init(&m);
+	m.ports = true;
+	rc = call(fm, RPC_T_DRV_GET_COUNTERS, &m.base, NULL, 0);
+	if (rc < 0)
+		return rc;
+	r = reply(fm, &sluice__drv__counters_reply__descriptor);
+	if (!r)
+		return -EPROTO;
+	*out = r->ports;
+	*n_out = r->n_ports;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "flowmgr/fm_pkt.h"
 #include "flowmgr/fm_ports.h"
 #include "flowmgr/fm_route.h"
+#include "proto/admin.pb-c.h"
 #include "proto/driver.pb-c.h"
 #include "proto/flowmgr.pb-c.h"
 #include "proto/rpc.h"
@@ -27,12 +28,15 @@
 #define FM_DRV_TIMEOUT	2000 /* ms for the driver to answer one request */
 #define FM_MAX_ERRLINE	256
 #define FM_OPEN_DEFAULT 256 /* records per channel when the app gives 0 */
+#define FM_ADMIN_PAGE	256 /* flows per admin FlowList (well under RPC_MAX_MSG) */
+#define FM_ADMIN_BURST	32  /* admin requests served per turn of the loop */
 
 /* epoll tokens beyond connection indices */
 #define FM_TOK_LISTEN (UINT32_MAX - 1)
 #define FM_TOK_TIMER  (UINT32_MAX - 2)
 #define FM_TOK_DRIVER (UINT32_MAX - 3)
 #define FM_TOK_EXC    (UINT32_MAX - 4)
+#define FM_TOK_ADMIN  (UINT32_MAX - 5)
 
 /* An application's connection: the lease on its flows. */
 struct fm_conn {
@@ -77,6 +81,8 @@ struct fm_flow {
 	pid_t owner_pid;
 	uid_t owner_uid;
 	char owner_comm[16];
+	uint64_t opened_ns; /* CLOCK_REALTIME, for the administrator */
+	bool announced;	    /* FlowEvent OPENED published: its end will be too */
 };
 
 struct fm {
@@ -120,6 +126,27 @@ struct fm {
 	struct fm_pkt_if pif; /* our MAC and address, as fm_pkt sees them */
 
 	uint64_t ctr_exc_rx, ctr_exc_tx, ctr_exc_tx_full;
+
+	/* Administration and events (fm_admin.c): nanomsg sockets (-1: none). */
+	int adm_sock, ev_sock;
+	int adm_fd; /* adm_sock's NN_RCVFD, in the epoll set */
+	char adm_addr[PATH_MAX + 8], ev_addr[PATH_MAX + 8];
+	uint8_t *adm_buf; /* RPC_MAX_MSG: replies and events are packed here */
+	uint64_t ev_seq;
+	uint64_t ctr_adm_req, ctr_adm_err, ctr_ev, ctr_ev_failed;
+
+	/* What the driver told about itself (fm_drv.c). */
+	char drv_software[64];
+	char drv_events[PATH_MAX + 8]; /* where it publishes counters; "" none */
+	char port_name[64];	       /* its port's DPDK name: our interface */
+};
+
+/* A refusal with its details, ready to go as a sluice.Error on either
+ * transport (the application's socket, or admin.ipc). Caller-owned. */
+struct fm_err {
+	Sluice__Error e;
+	Sluice__AdmissionRefused ar;
+	char msg[FM_MAX_ERRLINE];
 };
 
 /* Log a line (stderr; systemd adds the time). */
@@ -138,6 +165,34 @@ void fm_fib_fill(const struct fm *fm, const struct fm_flow *f, Sluice__Fm__Fib *
     Sluice__Sap *r, Sluice__Qos *q, Sluice__ChanGeom *rg, Sluice__ChanGeom *tg, uint8_t *hdr,
     size_t hdr_cap);
 void fm_on_neighbour(struct fm *fm, uint32_t ip, const uint8_t mac[6], bool changed);
+const char *fm_ifname(const struct fm *fm);
+
+/* fm.c: errors, and changes an administrator can make too */
+void
+fm_err_set(struct fm_err *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void fm_err_admission(const struct fm *fm, struct fm_err *r, uint64_t req_ppb);
+/*
+ * Give f the guarantee q (its application's SetQos, the administrator's
+ * QosSet): admit it as if f's old guarantee were gone, set it in the
+ * driver, then account for it and publish QOS_CHANGED with @who as reason.
+ * Returns 0, or -errno with @err filled: EINVAL (not a guarantee), ENOSPC
+ * (does not fit; AdmissionRefused counts f's old share as free), or the
+ * driver's refusal. On failure f keeps its old guarantee.
+ */
+int fm_flow_set_qos(
+    struct fm *fm, struct fm_flow *f, const Sluice__Qos *q, const char *who, struct fm_err *err);
+/*
+ * Take f away from its application: FlowRevoked (errnum @err, @why) to it,
+ * FlowEvent REVOKED, then as fm_flow_close().
+ */
+void fm_flow_revoke(struct fm *fm, struct fm_flow *f, int err, const char *why);
+/*
+ * The routing table changed: every connected flow whose next hop is now
+ * another gets it (resolved at once if the cache has its MAC, else when ARP
+ * answers, fm_on_neighbour()), with FibChanged to its application; a flow
+ * left without a route is revoked (ENETUNREACH).
+ */
+void fm_routes_changed(struct fm *fm);
 
 /* fm_app.c */
 void fm_app_accept(struct fm *fm);
@@ -156,6 +211,18 @@ int fm_drv_set_qos(struct fm *fm, uint32_t id, uint64_t period_ns, uint64_t slic
 int fm_drv_counters(
     struct fm *fm, const uint32_t *ids, unsigned n, Sluice__FlowCounters ***out, size_t *n_out);
 void fm_drv_callbacks(struct fm *fm);
+
+/* fm_drv.c: the port's counters (GetCounters with ports), into the driver
+ * frame's arena: valid until the next driver request. */
+int fm_drv_port_counters(struct fm *fm, Sluice__PortCounters ***out, size_t *n_out);
+
+/* fm_admin.c */
+int fm_admin_open(struct fm *fm);
+void fm_admin_close(struct fm *fm);
+void fm_admin_serve(struct fm *fm);
+/* Publish FlowEvent @kind (Sluice__Admin__FlowEventKind) for f; never fails
+ * the caller (a lost event is counted). */
+void fm_admin_flow_event(struct fm *fm, const struct fm_flow *f, int kind, const char *reason);
 
 /* fm_exc.c */
 int fm_exc_open(struct fm *fm, int fds[8]);

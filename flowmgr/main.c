@@ -11,6 +11,7 @@
  *   driver = /run/sluice/driver.sock    ; the driver's control socket
  *   ephemeral_ports = 49152-65535
  *   privileged_users = alice, bob       ; may take ports below 1024 (root always)
+ *   admin_group = sluice                ; may use admin.ipc and events.ipc (root always)
  *   [interface]
  *   port = 0                            ; the driver's port index
  *   address = 10.77.1.2/24
@@ -23,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -144,6 +146,17 @@ set_opt(struct fm_cfg *c, const char *section, const char *key, const char *val)
 		}
 		if (strcmp(key, "privileged_users") == 0)
 			return add_priv_users(c, val);
+		if (strcmp(key, "admin_group") == 0) {
+			struct group *g = getgrnam(val);
+
+			if (!g || snprintf(c->admin_group, sizeof(c->admin_group), "%s", val) >=
+				      (int)sizeof(c->admin_group)) {
+				fprintf(stderr, "sluice-flowmgr: admin_group: no group %s\n", val);
+				return -1;
+			}
+			c->admin_gid = g->gr_gid;
+			return 0;
+		}
 		if (strcmp(key, "grace_ms") == 0) {
 			if (parse_num(val, 3600000, &v) < 0)
 				return -1;
@@ -187,7 +200,7 @@ usage(FILE *f)
 	fprintf(f, "usage: sluice-flowmgr [-c FILE] [--check] [--name N] [--runtime-dir DIR]\n"
 		   "         [--driver PATH] [--ephemeral-ports LO-HI] [--port N]\n"
 		   "         [--address A.B.C.D/LEN] [--gateway A.B.C.D] [--link-mbps N]\n"
-		   "         [--route PREFIX/LEN=VIA]...\n");
+		   "         [--route PREFIX/LEN=VIA]... [--admin-group GROUP]\n");
 }
 
 static int
@@ -205,6 +218,7 @@ parse_args(struct fm_cfg *c, int argc, char **argv)
 	    {"gateway", required_argument, NULL, 'g'},
 	    {"link-mbps", required_argument, NULL, 'l'},
 	    {"route", required_argument, NULL, 'R'},
+	    {"admin-group", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -215,7 +229,8 @@ parse_args(struct fm_cfg *c, int argc, char **argv)
 	    ['p'] = {"interface", "port"},
 	    ['a'] = {"interface", "address"},
 	    ['g'] = {"interface", "gateway"},
-	    ['l'] = {"interface", "link_mbps"}};
+	    ['l'] = {"interface", "link_mbps"},
+	    ['G'] = {"flowmgr", "admin_group"}};
 	char config[4096] = "";
 	int ch;
 
@@ -290,9 +305,10 @@ main(int argc, char **argv)
 		return 1;
 	if (c.check) {
 		printf("sluice-flowmgr: configuration ok: %s, address %u.%u.%u.%u/%u, driver %s, "
-		       "%u static routes, ephemeral ports %u-%u\n",
+		       "%u static routes, ephemeral ports %u-%u, admin group %s\n",
 		    c.name, c.addr >> 24, (c.addr >> 16) & 255, (c.addr >> 8) & 255, c.addr & 255,
-		    c.prefix_len, c.driver, c.n_routes, c.eph_lo, c.eph_hi);
+		    c.prefix_len, c.driver, c.n_routes, c.eph_lo, c.eph_hi,
+		    c.admin_group[0] ? c.admin_group : "root");
 		return 0;
 	}
 	sigaction(SIGINT, &sa, NULL);
@@ -304,7 +320,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	sd_notify(0, "READY=1");
-	fprintf(stderr, "sluice-flowmgr %s: serving %s/flowmgr.sock\n", c.name, c.runtime_dir);
+	fprintf(stderr,
+	    "sluice-flowmgr %s: serving %s/flowmgr.sock; admin.ipc and events.ipc for group %s\n",
+	    c.name, c.runtime_dir, c.admin_group[0] ? c.admin_group : "root");
 	rc = fm_run(fm, &stop);
 	sd_notify(0, "STOPPING=1");
 	fm_destroy(fm);

@@ -9,6 +9,13 @@
  *                                    "flow ID port P", wait for SIGTERM
  *   fm_probe SOCKET PORT echo N      ... and send the first N datagrams back
  *   fm_probe SOCKET PORT qos P S     ... with slice S ns per period P ns
+ *   fm_probe SOCKET PORT connect A.B.C.D RPORT
+ *                                    a connected flow to A.B.C.D:RPORT; prints
+ *                                    "flow ID port P nexthop A.B.C.D", then holds
+ *
+ * While it holds, it prints the flow manager's callbacks as they come:
+ * "fib ID generation G nexthop A.B.C.D" (FibChanged) and "revoked ID ERRNO
+ * REASON" (FlowRevoked, after which it exits with status 3).
  *
  * Exit status: 0, or 2 with "error ERRNO MESSAGE" on stdout when the flow
  * manager refused (so scripts can check the reason), 1 on other failures.
@@ -18,6 +25,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +67,44 @@ chan_msg(Sluice__Chan *c, Sluice__ChanGeom *g, Sluice__ChanFds *f, unsigned base
 	f->kick = base + 3;
 	c->geom = g;
 	c->fds = f;
+}
+
+static void
+print_ip(const char *what, uint32_t a)
+{
+	printf(" %s %u.%u.%u.%u", what, a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+/* The flow manager's callbacks, printed; returns 1 once the flow is revoked. */
+static int
+callbacks(int fd, struct rpc_frame *f, struct rpc_arena *a)
+{
+	for (;;) {
+		ProtobufCMessage *m;
+
+		rpc_frame_fini(f);
+		if (rpc_recv(fd, f) < 0)
+			return 0;
+		m = rpc_unpack(NULL, f, a);
+		if (m && f->hdr.type == RPC_T_FM_FIB_CHANGED) {
+			Sluice__Fm__FibChanged *fc = (Sluice__Fm__FibChanged *)m;
+
+			if (!fc->fib)
+				continue;
+			printf("fib %u generation %llu", fc->fib->flow_id,
+			    (unsigned long long)fc->fib->generation);
+			print_ip("nexthop", fc->fib->nexthop_addr);
+			printf(" slice %llu\n",
+			    (unsigned long long)(fc->fib->qos ? fc->fib->qos->slice_ns : 0));
+			fflush(stdout);
+		} else if (m && f->hdr.type == RPC_T_FM_FLOW_REVOKED) {
+			Sluice__Fm__FlowRevoked *fr = (Sluice__Fm__FlowRevoked *)m;
+
+			printf("revoked %u %d %s\n", fr->flow_id, fr->errnum, fr->reason);
+			fflush(stdout);
+			return 1;
+		}
+	}
 }
 
 /* Send the datagram in @in back where it came from, through @tx. */
@@ -124,7 +170,7 @@ main(int argc, char **argv)
 	Sluice__ChanGeom rgm, tgm;
 	Sluice__ChanFds rfm, tfm;
 	Sluice__Qos q;
-	int fds[8], fd, rc;
+	int fds[8], fd, rc, w;
 	unsigned echoes = 0;
 	uint32_t next = 0;
 
@@ -170,6 +216,17 @@ main(int argc, char **argv)
 	of.proto = SLUICE__PROTO__PROTO_UDP;
 	of.kind = SLUICE__FLOW_KIND__FLOW_KIND_BOUND;
 	of.local_port = (uint32_t)atoi(argv[2]);
+	if (strcmp(argv[3], "connect") == 0 && argc >= 6) {
+		struct in_addr in;
+
+		if (inet_pton(AF_INET, argv[4], &in) != 1) {
+			printf("error %d bad address %s\n", EINVAL, argv[4]);
+			return 1;
+		}
+		of.kind = SLUICE__FLOW_KIND__FLOW_KIND_CONNECTED;
+		of.remote_addr = ntohl(in.s_addr);
+		of.remote_port = (uint32_t)atoi(argv[5]);
+	}
 	if (strcmp(argv[3], "qos") == 0 && argc >= 6) {
 		sluice__qos__init(&q);
 		q.period_ns = strtoull(argv[4], NULL, 10);
@@ -188,9 +245,9 @@ main(int argc, char **argv)
 		fflush(stdout);
 		rbuf_chan_destroy(rx);
 		rbuf_chan_destroy(tx);
+		close(fd);
 		rpc_frame_fini(reply);
 		free(reply);
-		close(fd);
 		return 2;
 	}
 	r = (Sluice__Fm__OpenFlowReply *)rpc_unpack(NULL, reply, &arena);
@@ -198,8 +255,13 @@ main(int argc, char **argv)
 		printf("error %d bad reply\n", EBADMSG);
 		return 1;
 	}
-	printf("flow %u port %u\n", r->fib->flow_id, r->fib->local->port);
+	printf("flow %u port %u", r->fib->flow_id, r->fib->local->port);
+	if (r->fib->nexthop_addr)
+		print_ip("nexthop", r->fib->nexthop_addr);
+	printf("\n");
 	fflush(stdout);
+	/* From here on the socket only brings callbacks: look without waiting. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (strcmp(argv[3], "echo") == 0 && argc >= 5)
 		echoes = (unsigned)atoi(argv[4]);
 	while (!stop) {
@@ -219,7 +281,13 @@ main(int argc, char **argv)
 			in[i].piece[0].len = BUF;
 		}
 		rbuf_put_burst(rx, in, n);
-		if (!n && rbuf_ec_await(rx, 100) == -EPIPE)
+		w = n ? 0 : rbuf_ec_await(rx, 100);
+		/* A revoked flow's channel closes too: the reason first. */
+		if (callbacks(fd, reply, &arena)) {
+			rc = 3;
+			break;
+		}
+		if (w == -EPIPE)
 			break;
 	}
 	/* Let the last echoes leave before the flow goes with the connection. */
@@ -229,5 +297,5 @@ main(int argc, char **argv)
 	close(fd);
 	rpc_frame_fini(reply);
 	free(reply);
-	return 0;
+	return rc == 3 ? 3 : 0;
 }
