@@ -27,6 +27,7 @@
 #include "driver/drv_priv.h"
 #include "proto/driver.pb-c.h"
 #include "proto/rpc.h"
+#include "proto/rpc_chan.h"
 
 #define CTL_MAX_CONN	8
 #define CTL_PER_POLL	32 /* requests served per call, so traffic keeps flowing */
@@ -224,30 +225,6 @@ tx_spec_of(const Sluice__Drv__TxTemplate *m, struct flt_tx_spec *t)
 	return 0;
 }
 
-static int
-geom_of(const Sluice__Chan *ch, enum rbuf_mode mode, struct rbuf_chan_cfg *g)
-{
-	memset(g, 0, sizeof(*g));
-	if (!ch || !ch->geom || !ch->fds)
-		return -EINVAL;
-	g->mode = mode;
-	g->n_recs = ch->geom->n_recs;
-	g->max_pieces = ch->geom->max_pieces;
-	g->align = ch->geom->align;
-	g->data_size = ch->geom->data_size;
-	return 0;
-}
-
-static void
-close_fds(struct rbuf_chan_fds *f)
-{
-	int *v[] = {&f->ctrl, &f->data, &f->wait, &f->kick};
-
-	for (unsigned i = 0; i < 4; i++)
-		if (*v[i] >= 0)
-			close(*v[i]), *v[i] = -1;
-}
-
 /*
  * Attach what an AddFlow or SetupException carries. The descriptors are
  * taken from the frame and closed here once the driver holds its own
@@ -260,11 +237,11 @@ add(struct drv_ctl *c, struct drv_flow_cfg *fc, const Sluice__Chan *rx, const Sl
 	int rc = 0;
 
 	if (rx &&
-	    (geom_of(rx, RBUF_MODE_RMM, &fc->rx_geom) < 0 ||
+	    (rpc_chan_geom(rx, RBUF_MODE_RMM, &fc->rx_geom) < 0 ||
 		rpc_fds_take_chan(c->frame, rx->fds, &rf.ctrl, &rf.data, &rf.wait, &rf.kick) < 0))
 		rc = -EBADMSG;
 	if (!rc && tx &&
-	    (geom_of(tx, RBUF_MODE_TMM, &fc->tx_geom) < 0 ||
+	    (rpc_chan_geom(tx, RBUF_MODE_TMM, &fc->tx_geom) < 0 ||
 		rpc_fds_take_chan(c->frame, tx->fds, &tf.ctrl, &tf.data, &tf.wait, &tf.kick) < 0))
 		rc = -EBADMSG;
 	if (!rc) {
@@ -272,8 +249,8 @@ add(struct drv_ctl *c, struct drv_flow_cfg *fc, const Sluice__Chan *rx, const Sl
 		fc->tx = tx ? &tf : NULL;
 		rc = drv_flow_add(c->d, fc);
 	}
-	close_fds(&rf);
-	close_fds(&tf);
+	rbuf_chan_fds_close(&rf);
+	rbuf_chan_fds_close(&tf);
 	return rc;
 }
 

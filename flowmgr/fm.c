@@ -28,6 +28,7 @@
 #include "common/wire/tcp.h"
 #include "common/wire/udp.h"
 #include "flowmgr/fm_priv.h"
+#include "proto/rpc_chan.h"
 
 #define PPB 1000000000ull
 
@@ -77,17 +78,6 @@ fm_flow_get(struct fm *fm, uint32_t id)
 	return &fm->flows[id];
 }
 
-static void
-fds_close(struct rbuf_chan_fds *c)
-{
-	int v[4] = {c->ctrl, c->data, c->wait, c->kick};
-
-	for (int i = 0; i < 4; i++)
-		if (v[i] >= 0)
-			close(v[i]);
-	*c = (struct rbuf_chan_fds){-1, -1, -1, -1};
-}
-
 void
 fm_flow_close(struct fm *fm, struct fm_flow *f, const char *why)
 {
@@ -104,8 +94,8 @@ fm_flow_close(struct fm *fm, struct fm_flow *f, const char *why)
 	fm->reserved_ppb -= f->reserved_ppb;
 	if (f->conn >= 0)
 		fm->conns[f->conn].n_flows--;
-	fds_close(&f->rx_fds);
-	fds_close(&f->tx_fds);
+	rbuf_chan_fds_close(&f->rx_fds);
+	rbuf_chan_fds_close(&f->tx_fds);
 	if (why)
 		fm_log("flow %u closed: %s", f->id, why);
 	memset(f, 0, sizeof(*f));
@@ -274,8 +264,6 @@ fm_fib_fill(const struct fm *fm, const struct fm_flow *f, Sluice__Fm__Fib *fib, 
 	sluice__sap__init(l);
 	sluice__sap__init(r);
 	sluice__qos__init(q);
-	sluice__chan_geom__init(rg);
-	sluice__chan_geom__init(tg);
 	fib->flow_id = f->id;
 	fib->generation = f->generation;
 	fib->proto = (Sluice__Proto)f->proto;
@@ -304,14 +292,8 @@ fm_fib_fill(const struct fm *fm, const struct fm_flow *f, Sluice__Fm__Fib *fib, 
 	q->slice_ns = f->slice_ns;
 	q->extra = f->extra;
 	fib->qos = q;
-	rg->n_recs = f->rx_geom.n_recs;
-	rg->max_pieces = f->rx_geom.max_pieces;
-	rg->align = f->rx_geom.align;
-	rg->data_size = f->rx_geom.data_size;
-	tg->n_recs = f->tx_geom.n_recs;
-	tg->max_pieces = f->tx_geom.max_pieces;
-	tg->align = f->tx_geom.align;
-	tg->data_size = f->tx_geom.data_size;
+	rpc_chan_geom_msg(rg, &f->rx_geom);
+	rpc_chan_geom_msg(tg, &f->tx_geom);
 	fib->rx_geom = rg;
 	fib->tx_geom = tg;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "flowmgr/fm_priv.h"
+#include "proto/rpc_chan.h"
 
 #define PROTO_UDP   SLUICE__PROTO__PROTO_UDP
 #define PROTO_TCP   SLUICE__PROTO__PROTO_TCP
@@ -139,32 +140,6 @@ reply_admission(struct fm *fm, int fd, const struct rpc_hdr *h, uint64_t req_ppb
 
 /* ---- channels ---------------------------------------------------------------------- */
 
-static int
-geom_of(const Sluice__Chan *c, enum rbuf_mode mode, struct rbuf_chan_cfg *g)
-{
-	memset(g, 0, sizeof(*g));
-	if (!c || !c->geom || !c->fds)
-		return -EINVAL;
-	g->mode = mode;
-	g->n_recs = c->geom->n_recs;
-	g->max_pieces = c->geom->max_pieces;
-	g->align = c->geom->align;
-	g->data_size = c->geom->data_size;
-	return 0;
-}
-
-static void
-fds_close(struct rbuf_chan_fds *f)
-{
-	int *v[4] = {&f->ctrl, &f->data, &f->wait, &f->kick};
-
-	for (int i = 0; i < 4; i++) {
-		if (*v[i] >= 0)
-			close(*v[i]);
-		*v[i] = -1;
-	}
-}
-
 /*
  * The application's memory: both memfds sealed against shrinking and
  * growing, the seals sealed. The driver checks the sizes and the layout
@@ -192,8 +167,8 @@ take_chans(struct fm *fm, struct fm_flow *f, const Sluice__Chan *rx, const Sluic
 
 	f->rx_fds = (struct rbuf_chan_fds){-1, -1, -1, -1};
 	f->tx_fds = (struct rbuf_chan_fds){-1, -1, -1, -1};
-	if (geom_of(rx, RBUF_MODE_RMM, &f->rx_geom) < 0 ||
-	    geom_of(tx, RBUF_MODE_TMM, &f->tx_geom) < 0) {
+	if (rpc_chan_geom(rx, RBUF_MODE_RMM, &f->rx_geom) < 0 ||
+	    rpc_chan_geom(tx, RBUF_MODE_TMM, &f->tx_geom) < 0) {
 		snprintf(why, n, "both channels (rx_chan, tx_chan) are needed");
 		return -EINVAL;
 	}
@@ -205,7 +180,7 @@ take_chans(struct fm *fm, struct fm_flow *f, const Sluice__Chan *rx, const Sluic
 		&f->rx_fds.kick) < 0 ||
 	    rpc_fds_take_chan(fm->frame, tx->fds, &f->tx_fds.ctrl, &f->tx_fds.data, &f->tx_fds.wait,
 		&f->tx_fds.kick) < 0) {
-		fds_close(&f->rx_fds);
+		rbuf_chan_fds_close(&f->rx_fds);
 		snprintf(why, n, "channel descriptors missing or named twice");
 		return -EBADMSG;
 	}
@@ -213,8 +188,8 @@ take_chans(struct fm *fm, struct fm_flow *f, const Sluice__Chan *rx, const Sluic
 	    (rc = seals_ok(f->rx_fds.data, "rx_chan.data", why, n)) < 0 ||
 	    (rc = seals_ok(f->tx_fds.ctrl, "tx_chan.ctrl", why, n)) < 0 ||
 	    (rc = seals_ok(f->tx_fds.data, "tx_chan.data", why, n)) < 0) {
-		fds_close(&f->rx_fds);
-		fds_close(&f->tx_fds);
+		rbuf_chan_fds_close(&f->rx_fds);
+		rbuf_chan_fds_close(&f->tx_fds);
 		return rc;
 	}
 	return 0;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "flowmgr/fm_priv.h"
+#include "proto/rpc_chan.h"
 
 static int
 call(struct fm *fm, unsigned type, const ProtobufCMessage *m, const int *fds, unsigned n_fds)
@@ -100,25 +101,6 @@ fm_drv_down(struct fm *fm, const char *why)
 		fm->flows[i].installed = false;
 }
 
-static void
-chan_msg(Sluice__Chan *c, Sluice__ChanGeom *g, Sluice__ChanFds *cf,
-    const struct rbuf_chan_cfg *geom, unsigned base)
-{
-	sluice__chan__init(c);
-	sluice__chan_geom__init(g);
-	sluice__chan_fds__init(cf);
-	g->n_recs = geom->n_recs;
-	g->max_pieces = geom->max_pieces;
-	g->align = geom->align;
-	g->data_size = geom->data_size;
-	cf->ctrl = base;
-	cf->data = base + 1;
-	cf->wait = base + 2;
-	cf->kick = base + 3;
-	c->geom = g;
-	c->fds = cf;
-}
-
 static int
 ports(struct fm *fm)
 {
@@ -175,8 +157,8 @@ setup_exception(struct fm *fm)
 	rbuf_chan_geometry(fm->exc_tx, &tgeom);
 	sluice__drv__setup_exception__init(&m);
 	m.port = fm->cfg.port;
-	chan_msg(&rc_, &rg, &rf, &rgeom, 0);
-	chan_msg(&tc, &tg, &tf, &tgeom, 4);
+	rpc_chan_msg(&rc_, &rg, &rf, &rgeom, 0);
+	rpc_chan_msg(&tc, &tg, &tf, &tgeom, 4);
 	m.rx_chan = &rc_;
 	m.tx_chan = &tc;
 	rc = call(fm, RPC_T_DRV_SETUP_EXCEPTION, &m.base, fds, 8);
@@ -290,8 +272,8 @@ fm_drv_add_flow(struct fm *fm, struct fm_flow *f)
 	m.tx = &tx;
 	m.qos = &q;
 	m.owner = &ow;
-	chan_msg(&rc_, &rg, &rf, &f->rx_geom, 0);
-	chan_msg(&tc, &tg, &tf, &f->tx_geom, 4);
+	rpc_chan_msg(&rc_, &rg, &rf, &f->rx_geom, 0);
+	rpc_chan_msg(&tc, &tg, &tf, &f->tx_geom, 4);
 	m.rx_chan = &rc_;
 	m.tx_chan = &tc;
 	rc = call(fm, RPC_T_DRV_ADD_FLOW, &m.base, fds, 8);

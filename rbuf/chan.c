@@ -361,6 +361,18 @@ rbuf_chan_peer_fds_close(struct rbuf_chan *ch)
 	ch->peer_wait_fd = ch->peer_kick_fd = -1;
 }
 
+void
+rbuf_chan_fds_close(struct rbuf_chan_fds *fds)
+{
+	int *v[] = {&fds->ctrl, &fds->data, &fds->wait, &fds->kick};
+
+	for (unsigned i = 0; i < 4; i++) {
+		if (*v[i] >= 0)
+			close(*v[i]);
+		*v[i] = -1;
+	}
+}
+
 /* Compare the header once with what was agreed; it is never read again. */
 static int
 check_header(const struct rbuf_chan *ch)

@@ -167,6 +167,13 @@ int rbuf_chan_peer_fds(const struct rbuf_chan *ch, struct rbuf_chan_fds *fds);
 void rbuf_chan_peer_fds_close(struct rbuf_chan *ch);
 
 /*
+ * rbuf_chan_fds_close - close the descriptors of @fds that are open (>= 0)
+ * and set all four to -1: for a receiver of descriptors (the driver, the
+ * flow manager) that took them from a message and is done with them.
+ */
+void rbuf_chan_fds_close(struct rbuf_chan_fds *fds);
+
+/*
  * rbuf_chan_fds - this handle's own descriptors (owned by the handle), e.g.
  * to hand this side of the channel to another process, which attaches with
  * the same side. Always succeeds.

@@ -37,6 +37,7 @@
 #include "common/wire/udp.h"
 #include "proto/flowmgr.pb-c.h"
 #include "proto/rpc.h"
+#include "proto/rpc_chan.h"
 #include "rbuf/rbuf.h"
 
 #define N_RECS 64
@@ -49,24 +50,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static void
-chan_msg(Sluice__Chan *c, Sluice__ChanGeom *g, Sluice__ChanFds *f, unsigned base, int tx)
-{
-	sluice__chan__init(c);
-	sluice__chan_geom__init(g);
-	sluice__chan_fds__init(f);
-	g->n_recs = N_RECS;
-	g->max_pieces = tx ? 3 : 1;
-	g->align = tx ? 1 : 8;
-	g->data_size = (uint64_t)N_RECS * BUF;
-	f->ctrl = base;
-	f->data = base + 1;
-	f->wait = base + 2;
-	f->kick = base + 3;
-	c->geom = g;
-	c->fds = f;
 }
 
 static void
@@ -233,8 +216,8 @@ main(int argc, char **argv)
 		q.slice_ns = strtoull(argv[5], NULL, 10);
 		of.qos = &q;
 	}
-	chan_msg(&rc_, &rgm, &rfm, 0, 0);
-	chan_msg(&tc, &tgm, &tfm, 4, 1);
+	rpc_chan_msg(&rc_, &rgm, &rfm, &rg, 0);
+	rpc_chan_msg(&tc, &tgm, &tfm, &tg, 4);
 	of.rx_chan = &rc_;
 	of.tx_chan = &tc;
 	rc = rpc_call(&cl, RPC_T_FM_OPEN_FLOW, &of.base, fds, 8, reply, 5000);
