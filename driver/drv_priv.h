@@ -32,14 +32,6 @@
 #define DRV_TX_RETRY_NS 20000
 
 /*
- * How far the link's pacing clock may fall behind: a driver that wakes up
- * late from a timer may catch up by this much wire time at once, so that
- * its wake-up latency does not become lost link time. Per-flow slices still
- * bound what each flow sends.
- */
-#define DRV_TX_CATCHUP_NS 200000
-
-/*
  * One transmit record in flight: the application's iorec, held from
  * rbuf_get until its mbufs are freed. shinfo is the external-buffer
  * bookkeeping DPDK calls back through when the last segment is freed.
