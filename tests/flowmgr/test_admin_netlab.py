@@ -39,29 +39,12 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 from nnsp import HDR, frame, sp_request, sub_collect  # noqa: E402
-NETLAB = os.path.join(REPO, "tools", "netlab")
+import labtest  # noqa: E402
+from labtest import check, failures, in_ns, netlab  # noqa: E402
+
 PREFIX = "adm%d" % (os.getpid() % 10000)
 
-failures = []
 procs = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
-
-def netlab(*args, check_rc=True):
-    r = subprocess.run([NETLAB, "--prefix", PREFIX, "--build", BUILD, *args],
-                       capture_output=True, text=True)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError("netlab %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
-    return r
-
-
-def in_ns(host, cmd, **kw):
-    return subprocess.run(["ip", "netns", "exec", "%s-%s" % (PREFIX, host), *cmd], **kw)
 
 
 def sluice(*args, user=None, timeout=20):
@@ -106,6 +89,7 @@ def main():
         print("skip: needs root (network namespaces)")
         return 77
     BUILD, PROBE, SLUICE = (os.path.abspath(a) for a in sys.argv[1:4])
+    labtest.setup(PREFIX, BUILD)
     try:
         netlab("up", "pair")
         st = json.load(open(os.path.join(REPO, "out", "netlab-%s.json" % PREFIX)))

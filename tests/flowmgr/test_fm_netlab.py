@@ -30,28 +30,11 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NETLAB = os.path.join(REPO, "tools", "netlab")
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+import labtest  # noqa: E402
+from labtest import check, failures, in_ns, netlab  # noqa: E402
+
 PREFIX = "fmt%d" % (os.getpid() % 10000)
-
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
-
-def netlab(*args, check_rc=True):
-    r = subprocess.run([NETLAB, "--prefix", PREFIX, "--build", BUILD, *args],
-                       capture_output=True, text=True)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError("netlab %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
-    return r
-
-
-def in_ns(host, cmd, **kw):
-    return subprocess.run(["ip", "netns", "exec", "%s-%s" % (PREFIX, host), *cmd], **kw)
 
 
 def py_in_ns(host, code, timeout=20):
@@ -90,6 +73,7 @@ def main():
         print("skip: needs root (network namespaces)")
         return 77
     BUILD, PROBE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    labtest.setup(PREFIX, BUILD)
     try:
         netlab("up", "pair")
         st = __import__("json").load(open(os.path.join(REPO, "out", "netlab-%s.json" % PREFIX)))
