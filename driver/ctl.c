@@ -356,9 +356,14 @@ on_dump_flows(struct drv_ctl *c, struct conn *k, const Sluice__Drv__DumpFlows *m
 	static char comm[CTL_DUMP_PAGE][16];
 	static uint8_t macs[CTL_DUMP_PAGE][6];
 	static struct drv_flow_counters_msg fcs[CTL_DUMP_PAGE];
+	static Sluice__Chan chans[CTL_DUMP_PAGE][2];
+	static Sluice__ChanGeom geoms[CTL_DUMP_PAGE][2];
+	static Sluice__ChanFds cfds[CTL_DUMP_PAGE][2];
+	int fds[RPC_MAX_FDS];
 	Sluice__Drv__DumpFlowsReply r;
-	unsigned max = m->max_flows && m->max_flows < CTL_DUMP_PAGE ? m->max_flows : CTL_DUMP_PAGE;
-	unsigned n = 0;
+	unsigned page = m->with_chans ? RPC_MAX_FDS / 8 : CTL_DUMP_PAGE;
+	unsigned max = m->max_flows && m->max_flows < page ? m->max_flows : page;
+	unsigned n = 0, n_fds = 0;
 	uint32_t id;
 
 	sluice__drv__dump_flows_reply__init(&r);
@@ -403,6 +408,39 @@ on_dump_flows(struct drv_ctl *c, struct conn *k, const Sluice__Drv__DumpFlows *m
 		memcpy(comm[n], fi.owner_comm, 16);
 		own[n].comm = comm[n];
 		af[n].owner = &own[n];
+		/* The geometry always; the descriptors when asked for, so that
+		 * the flow manager can install the flow again (driver.proto). */
+		if (m->with_chans) {
+			struct rbuf_chan_fds rx, tx;
+
+			drv_flow_chan_fds(c->d, id, &rx, &tx);
+			if (fi.has_rx && fi.has_tx && rx.ctrl >= 0 && tx.ctrl >= 0) {
+				rpc_chan_msg(
+				    &chans[n][0], &geoms[n][0], &cfds[n][0], &fi.rx_geom, n_fds);
+				rpc_chan_msg(&chans[n][1], &geoms[n][1], &cfds[n][1], &fi.tx_geom,
+				    n_fds + 4);
+				fds[n_fds++] = rx.ctrl;
+				fds[n_fds++] = rx.data;
+				fds[n_fds++] = rx.wait;
+				fds[n_fds++] = rx.kick;
+				fds[n_fds++] = tx.ctrl;
+				fds[n_fds++] = tx.data;
+				fds[n_fds++] = tx.wait;
+				fds[n_fds++] = tx.kick;
+				af[n].rx_chan = &chans[n][0];
+				af[n].tx_chan = &chans[n][1];
+			}
+		} else {
+			for (int j = 0; j < 2; j++) {
+				sluice__chan__init(&chans[n][j]);
+				rpc_chan_geom_msg(&geoms[n][j], j ? &fi.tx_geom : &fi.rx_geom);
+				chans[n][j].geom = &geoms[n][j];
+			}
+			if (fi.has_rx)
+				af[n].rx_chan = &chans[n][0];
+			if (fi.has_tx)
+				af[n].tx_chan = &chans[n][1];
+		}
 		ent[n].flow = &af[n];
 		if (m->with_counters) {
 			drv_flow_counters_fill(c->d, id, &fcs[n]);
@@ -415,7 +453,7 @@ on_dump_flows(struct drv_ctl *c, struct conn *k, const Sluice__Drv__DumpFlows *m
 		r.more = c->d->flows[id].state == DRV_FLOW_ACTIVE;
 	r.n_flows = n;
 	r.flows = eptr;
-	return rpc_reply(k->fd, &c->frame->hdr, RPC_T_DRV_DUMP_FLOWS_REPLY, &r.base, NULL, 0);
+	return rpc_reply(k->fd, &c->frame->hdr, RPC_T_DRV_DUMP_FLOWS_REPLY, &r.base, fds, n_fds);
 }
 
 static int

@@ -176,6 +176,15 @@ int drv_flow_set_qos(struct drv *d, uint32_t id, uint64_t period_ns, uint64_t sl
 /* Read a flow back as installed. Returns 0, -ENOENT. */
 int drv_flow_info(const struct drv *d, uint32_t id, struct drv_flow_info *fi);
 
+/*
+ * The driver's ends of a flow's channels, as AddFlow gave them: what a
+ * restarted flow manager needs to install the flow again after a driver
+ * restart. The descriptors stay the driver's (send copies, never close
+ * them); a channel the flow lacks reads as all -1. Returns 0, -ENOENT.
+ */
+int drv_flow_chan_fds(
+    const struct drv *d, uint32_t id, struct rbuf_chan_fds *rx, struct rbuf_chan_fds *tx);
+
 /* The port this driver serves. */
 uint16_t drv_port(const struct drv *d);
 

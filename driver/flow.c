@@ -310,6 +310,24 @@ drv_flow_info(const struct drv *d, uint32_t id, struct drv_flow_info *fi)
 }
 
 int
+drv_flow_chan_fds(
+    const struct drv *d, uint32_t id, struct rbuf_chan_fds *rx, struct rbuf_chan_fds *tx)
+{
+	const struct drv_flow *f;
+
+	if (id >= d->cfg.max_flows || d->flows[id].state == DRV_FLOW_FREE)
+		return -ENOENT;
+	f = &d->flows[id];
+	*rx = (struct rbuf_chan_fds){-1, -1, -1, -1};
+	*tx = *rx;
+	if (f->rx)
+		rbuf_chan_fds(f->rx, rx);
+	if (f->tx)
+		rbuf_chan_fds(f->tx, tx);
+	return 0;
+}
+
+int
 drv_flow_stats(const struct drv *d, uint32_t id, struct drv_flow_stats *st,
     struct rbuf_stats *rx_chan, struct rbuf_stats *tx_chan)
 {

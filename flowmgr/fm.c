@@ -94,6 +94,8 @@ fm_flow_close(struct fm *fm, struct fm_flow *f, const char *why)
 	fm->reserved_ppb -= f->reserved_ppb;
 	if (f->conn >= 0)
 		fm->conns[f->conn].n_flows--;
+	else if (f->orphan_deadline_ns)
+		fm->n_orphans--;
 	rbuf_chan_fds_close(&f->rx_fds);
 	rbuf_chan_fds_close(&f->tx_fds);
 	if (why)
@@ -398,6 +400,19 @@ resolve_timeouts(struct fm *fm)
 	}
 }
 
+/* Recovered flows whose application did not come back within grace_ms. */
+void
+fm_orphan_timeouts(struct fm *fm)
+{
+	for (uint32_t i = 1; i < FM_MAX_FLOWS && fm->n_orphans; i++) {
+		struct fm_flow *f = &fm->flows[i];
+
+		if (f->state != FM_FLOW_FREE && f->conn < 0 && f->orphan_deadline_ns &&
+		    fm->now_ns >= f->orphan_deadline_ns)
+			fm_flow_close(fm, f, "its application did not re-attach in time");
+	}
+}
+
 /* ---- set-up and the loop ----------------------------------------------------------- */
 
 static int
@@ -513,10 +528,21 @@ fm_destroy(struct fm *fm)
 
 	if (!fm)
 		return;
-	for (int i = 0; i < FM_MAX_CONNS; i++)
-		fm_app_close(fm, i);
+	/* Stopping is not closing: the flows stay in the driver, which goes on
+	 * carrying their traffic, and a flow manager started again recovers
+	 * them (fm_drv.c) for their applications to re-attach. So the driver
+	 * goes first, and the flows are only forgotten here. */
 	if (fm->drv.fd >= 0)
 		fm_drv_down(fm, "stopping");
+	for (uint32_t i = 1; i < FM_MAX_FLOWS; i++) {
+		if (fm->flows[i].state == FM_FLOW_FREE)
+			continue; /* zeroed: its descriptors are not 0 */
+		rbuf_chan_fds_close(&fm->flows[i].rx_fds);
+		rbuf_chan_fds_close(&fm->flows[i].tx_fds);
+	}
+	for (int i = 0; i < FM_MAX_CONNS; i++)
+		if (fm->conns[i].fd >= 0)
+			close(fm->conns[i].fd);
 	fm_exc_close(fm);
 	fm_admin_close(fm);
 	if (fm->lfd >= 0) {
@@ -556,6 +582,7 @@ tick(struct fm *fm)
 	}
 	fm_exc_tick(fm);
 	resolve_timeouts(fm);
+	fm_orphan_timeouts(fm);
 }
 
 int

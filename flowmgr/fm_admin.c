@@ -194,6 +194,7 @@ info_fill(const struct fm *fm, const struct fm_flow *f, struct info_msg *m)
 	fi->owner_uid = (uint32_t)f->owner_uid;
 	fi->owner_comm = rpc_str(f->owner_comm);
 	fi->opened_ns = f->opened_ns;
+	fi->orphan = f->conn < 0 && f->orphan_deadline_ns != 0;
 }
 
 void

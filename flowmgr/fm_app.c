@@ -372,8 +372,9 @@ refuse:
 	return rpc_reply_error(k->fd, h, -rc, "%s", why);
 }
 
-void
-fm_app_reply_open(struct fm *fm, struct fm_flow *f)
+/* The FIB, as the reply to f->pending (OpenFlow, Listen or Reattach). */
+static void
+reply_fib(struct fm *fm, struct fm_flow *f)
 {
 	Sluice__Fm__OpenFlowReply r;
 	Sluice__Fm__Fib fib;
@@ -383,13 +384,18 @@ fm_app_reply_open(struct fm *fm, struct fm_flow *f)
 	uint8_t hdr[64];
 	int fd = fm->conns[f->conn].fd;
 
-	f->state = FM_FLOW_OPEN;
 	sluice__fm__open_flow_reply__init(&r);
 	fm_fib_fill(fm, f, &fib, &l, &rm, &q, &rg, &tg, hdr, sizeof(hdr));
 	r.fib = &fib;
-	/* Listen is answered with an OpenFlowReply too. */
 	if (rpc_reply(fd, &f->pending, RPC_T_FM_OPEN_FLOW_REPLY, &r.base, NULL, 0) < 0)
 		fm_log("flow %u: reply to %s lost", f->id, fm->conns[f->conn].comm);
+}
+
+void
+fm_app_reply_open(struct fm *fm, struct fm_flow *f)
+{
+	f->state = FM_FLOW_OPEN;
+	reply_fib(fm, f);
 	fm_log("flow %u open: %s %s %u.%u.%u.%u:%u for %s (pid %d), slice %llu/%llu ns%s", f->id,
 	    f->proto == PROTO_TCP ? "TCP" : "UDP",
 	    f->kind == KIND_CONN     ? "connected"
@@ -505,6 +511,42 @@ counters(struct fm *fm, int ci, const struct rpc_hdr *h, const Sluice__Fm__GetCo
 	return rpc_reply(fd, h, RPC_T_FM_COUNTERS_REPLY, &r.base, NULL, 0);
 }
 
+/*
+ * Reattach: the process that opened f before our restart takes it back.
+ * Only that process may (pid and uid from SO_PEERCRED against the owner the
+ * driver kept): a flow is not a capability that others can pick up. Its
+ * FIB may lack the next hop's MAC while ARP answers (the application keeps
+ * the one it has; FibChanged follows).
+ */
+static int
+reattach(struct fm *fm, int ci, const struct rpc_hdr *h, const Sluice__Fm__Reattach *m)
+{
+	struct fm_conn *k = &fm->conns[ci];
+	struct fm_flow *f = fm_flow_get(fm, m->flow_id);
+
+	if (f && f->conn == ci) { /* asked twice: the same answer */
+		f->pending = *h;
+		reply_fib(fm, f);
+		return 0;
+	}
+	if (!f || f->conn >= 0 || !f->orphan_deadline_ns)
+		return rpc_reply_error(
+		    k->fd, h, ENOENT, "no flow %u waits for its application", m->flow_id);
+	if (f->owner_pid != k->pid || f->owner_uid != k->uid)
+		return rpc_reply_error(k->fd, h, EPERM, "flow %u belongs to %s (pid %d, uid %u)",
+		    f->id, f->owner_comm, (int)f->owner_pid, (unsigned)f->owner_uid);
+	f->conn = ci;
+	f->orphan_deadline_ns = 0;
+	fm->n_orphans--;
+	k->n_flows++;
+	f->pending = *h;
+	reply_fib(fm, f);
+	fm_log("flow %u: re-attached by %s (pid %d)", f->id, k->comm, (int)k->pid);
+	fm_admin_flow_event(fm, f, SLUICE__ADMIN__FLOW_EVENT_KIND__FLOW_EVENT_REATTACHED,
+	    "its application is back");
+	return 0;
+}
+
 /* Serve one decoded frame; < 0: close the connection. */
 static int
 serve(struct fm *fm, int ci)
@@ -587,6 +629,8 @@ serve(struct fm *fm, int ci)
 		return set_qos(fm, ci, h, (Sluice__Fm__SetQos *)msg);
 	case RPC_T_FM_GET_COUNTERS:
 		return counters(fm, ci, h, (Sluice__Fm__GetCounters *)msg);
+	case RPC_T_FM_REATTACH:
+		return reattach(fm, ci, h, (Sluice__Fm__Reattach *)msg);
 	default:
 		return rpc_reply_error(
 		    k->fd, h, ENOSYS, "%s is not a flow manager request", rpc_type_name(h->type));

@@ -81,8 +81,10 @@ struct fm_flow {
 	pid_t owner_pid;
 	uid_t owner_uid;
 	char owner_comm[16];
-	uint64_t opened_ns; /* CLOCK_REALTIME, for the administrator */
-	bool announced;	    /* FlowEvent OPENED published: its end will be too */
+	uint64_t opened_ns;	     /* CLOCK_REALTIME, for the administrator */
+	bool announced;		     /* FlowEvent OPENED published: its end will be too */
+	uint64_t orphan_deadline_ns; /* conn < 0: removed at this time unless its owner
+					re-attaches (0: not an orphan) */
 };
 
 struct fm {
@@ -108,6 +110,9 @@ struct fm {
 	struct rpc_arena darena;
 	uint8_t *darena_buf;
 	bool drv_up;
+	bool drv_seen;	    /* connected once since we started: later, a flow we do not
+			  know is stale, not one to recover */
+	unsigned n_orphans; /* flows recovered from the driver, owner not back yet */
 	uint64_t drv_retry_ns;
 	uint8_t mac[6];
 	uint64_t link_bps;
@@ -206,6 +211,8 @@ void fm_app_fib_changed(struct fm *fm, struct fm_flow *f, const char *reason);
 int fm_drv_connect(struct fm *fm);
 void fm_drv_down(struct fm *fm, const char *why);
 int fm_drv_add_flow(struct fm *fm, struct fm_flow *f);
+/* fm.c: orphans */
+void fm_orphan_timeouts(struct fm *fm);
 int fm_drv_remove_flow(struct fm *fm, uint32_t id);
 int fm_drv_set_qos(struct fm *fm, uint32_t id, uint64_t period_ns, uint64_t slice_ns, bool extra);
 int fm_drv_counters(

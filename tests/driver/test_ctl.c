@@ -33,6 +33,7 @@
 #include <rte_ethdev.h>
 
 #include "driver/ctl.h"
+#include "proto/rpc_chan.h"
 #include "driver/drv.h"
 #include "proto/driver.pb-c.h"
 #include "proto/rpc.h"
@@ -269,8 +270,42 @@ test_flows_added_over_rpc_carry_traffic_and_read_back(void **state)
 		assert_int_equal(dr->flows[0]->flow->rx->local_port, 7000);
 		assert_int_equal(dr->flows[0]->flow->rx->remote_addr, IP(10, 0, 0, 2));
 		assert_int_equal(dr->flows[1]->flow->rx->kind, SLUICE__FLOW_KIND__FLOW_KIND_BOUND);
+		/* The geometry always, the descriptors only when asked for. */
+		assert_non_null(dr->flows[0]->flow->rx_chan);
+		assert_non_null(dr->flows[0]->flow->rx_chan->geom);
+		assert_null(dr->flows[0]->flow->rx_chan->fds);
+		assert_null(dr->flows[1]->flow->tx_chan);
+		assert_int_equal(reply.n_fds, 0);
 	}
 	rpc_frame_fini(&reply);
+
+	/* With the channels (what a restarted flow manager asks for): the
+	 * driver's ends, which a channel can be attached from again. */
+	df.with_chans = true;
+	assert_int_equal(rpc_call(&c, RPC_T_DRV_DUMP_FLOWS, &df.base, NULL, 0, &reply, 5000), 0);
+	{
+		Sluice__Drv__DumpFlowsReply *dr = (Sluice__Drv__DumpFlowsReply *)rpc_unpack(
+		    &sluice__drv__dump_flows_reply__descriptor, &reply, &ab->a);
+		struct rbuf_chan_cfg g;
+		struct rbuf_chan_fds fds;
+		struct rbuf_chan *again;
+
+		assert_non_null(dr);
+		assert_int_equal(dr->n_flows, 2);
+		assert_int_equal(reply.n_fds, 8); /* flow 2 has no transmit channel */
+		assert_non_null(dr->flows[0]->flow->tx_chan->fds);
+		assert_null(dr->flows[1]->flow->tx_chan);
+		assert_int_equal(rpc_chan_geom(dr->flows[0]->flow->tx_chan, RBUF_MODE_TMM, &g), 0);
+		assert_int_equal(rpc_fds_take_chan(&reply, dr->flows[0]->flow->tx_chan->fds,
+				     &fds.ctrl, &fds.data, &fds.wait, &fds.kick),
+		    0);
+		again = rbuf_chan_attach(&g, RBUF_SIDE_RECEIVER, &fds);
+		assert_non_null(again);
+		rbuf_chan_destroy(again);
+		rbuf_chan_fds_close(&fds);
+	}
+	rpc_frame_fini(&reply);
+	df.with_chans = false;
 
 	sluice__drv__remove_flow__init(&rf);
 	rf.flow_id = 1;

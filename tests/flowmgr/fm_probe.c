@@ -9,13 +9,19 @@
  *                                    "flow ID port P", wait for SIGTERM
  *   fm_probe SOCKET PORT echo N      ... and send the first N datagrams back
  *   fm_probe SOCKET PORT qos P S     ... with slice S ns per period P ns
+ *   fm_probe SOCKET 0 reattach ID    try to take flow ID back (Reattach) as
+ *                                    this process: "reattached ID" (exit 0)
+ *                                    or "reattach error ERRNO MESSAGE" (2)
  *   fm_probe SOCKET PORT connect A.B.C.D RPORT
  *                                    a connected flow to A.B.C.D:RPORT; prints
  *                                    "flow ID port P nexthop A.B.C.D", then holds
  *
  * While it holds, it prints the flow manager's callbacks as they come:
  * "fib ID generation G nexthop A.B.C.D" (FibChanged) and "revoked ID ERRNO
- * REASON" (FlowRevoked, after which it exits with status 3).
+ * REASON" (FlowRevoked, after which it exits with status 3). When the flow
+ * manager goes away it prints "flowmgr gone", keeps its flow running, and
+ * tries every 100 ms to connect again and take the flow back (Reattach):
+ * "reattached ID" or "reattach error ERRNO MESSAGE" (then it gives up).
  *
  * Exit status: 0, or 2 with "error ERRNO MESSAGE" on stdout when the flow
  * manager refused (so scripts can check the reason), 1 on other failures.
@@ -30,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/wire/eth.h"
@@ -52,22 +59,36 @@ on_signal(int sig)
 	stop = 1;
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void
 print_ip(const char *what, uint32_t a)
 {
 	printf(" %s %u.%u.%u.%u", what, a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
-/* The flow manager's callbacks, printed; returns 1 once the flow is revoked. */
+/* The flow manager's callbacks, printed; returns 1 once the flow is
+ * revoked, 2 when the flow manager has gone. */
 static int
 callbacks(int fd, struct rpc_frame *f, struct rpc_arena *a)
 {
 	for (;;) {
 		ProtobufCMessage *m;
+		int rc;
 
 		rpc_frame_fini(f);
-		if (rpc_recv(fd, f) < 0)
+		rc = rpc_recv(fd, f);
+		if (rc == -EAGAIN)
 			return 0;
+		if (rc < 0)
+			return 2;
 		m = rpc_unpack(NULL, f, a);
 		if (m && f->hdr.type == RPC_T_FM_FIB_CHANGED) {
 			Sluice__Fm__FibChanged *fc = (Sluice__Fm__FibChanged *)m;
@@ -88,6 +109,46 @@ callbacks(int fd, struct rpc_frame *f, struct rpc_arena *a)
 			return 1;
 		}
 	}
+}
+
+/*
+ * Connect to the flow manager again and take flow @id back. Returns the
+ * connected socket (non-blocking), -EAGAIN when the flow manager is not
+ * there yet, or another -errno when it refused (printed).
+ */
+static int
+reattach(const char *path, uint32_t id, struct rpc_frame *reply)
+{
+	struct rpc_client cl;
+	Sluice__Hello h;
+	Sluice__Fm__Reattach m;
+	int fd = rpc_connect(path), rc;
+
+	if (fd < 0)
+		return -EAGAIN;
+	rpc_client_init(&cl, fd, NULL, NULL);
+	rpc_hello_init(&h, "fm_probe");
+	rc = rpc_call(&cl, RPC_T_HELLO, &h.base, NULL, 0, reply, 2000);
+	rpc_frame_fini(reply);
+	if (rc < 0) {
+		close(fd);
+		return -EAGAIN;
+	}
+	sluice__fm__reattach__init(&m);
+	m.flow_id = id;
+	rc = rpc_call(&cl, RPC_T_FM_REATTACH, &m.base, NULL, 0, reply, 2000);
+	rpc_frame_fini(reply);
+	if (rc < 0) {
+		printf("reattach error %d %s\n", cl.err ? cl.err : -rc,
+		    cl.err ? cl.errmsg : strerror(-rc));
+		fflush(stdout);
+		close(fd);
+		return rc == -EAGAIN ? -EIO : rc;
+	}
+	printf("reattached %u\n", id);
+	fflush(stdout);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
 }
 
 /* Send the datagram in @in back where it came from, through @tx. */
@@ -155,7 +216,8 @@ main(int argc, char **argv)
 	Sluice__Qos q;
 	int fds[8], fd, rc, w;
 	unsigned echoes = 0;
-	uint32_t next = 0;
+	uint64_t retry_ms = 0;
+	uint32_t next = 0, id;
 
 	if (argc < 4 || !reply) {
 		fprintf(stderr, "usage: fm_probe SOCKET PORT hold|echo N|qos PERIOD SLICE\n");
@@ -166,6 +228,16 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rpc_arena_init(&arena, arena_buf, sizeof(arena_buf));
 	rpc_frame_init(reply);
+	if (strcmp(argv[3], "reattach") == 0 && argc >= 5) {
+		fd = reattach(argv[1], (uint32_t)atoi(argv[4]), reply);
+		free(reply);
+		if (fd == -EAGAIN)
+			printf("error %d connect: no flow manager\n", EAGAIN);
+		if (fd < 0)
+			return fd == -EAGAIN ? 1 : 2;
+		close(fd);
+		return 0;
+	}
 	fd = rpc_connect(argv[1]);
 	if (fd < 0) {
 		printf("error %d connect: %s\n", -fd, strerror(-fd));
@@ -238,6 +310,7 @@ main(int argc, char **argv)
 		printf("error %d bad reply\n", EBADMSG);
 		return 1;
 	}
+	id = r->fib->flow_id;
 	printf("flow %u port %u", r->fib->flow_id, r->fib->local->port);
 	if (r->fib->nexthop_addr)
 		print_ip("nexthop", r->fib->nexthop_addr);
@@ -266,9 +339,27 @@ main(int argc, char **argv)
 		rbuf_put_burst(rx, in, n);
 		w = n ? 0 : rbuf_ec_await(rx, 100);
 		/* A revoked flow's channel closes too: the reason first. */
-		if (callbacks(fd, reply, &arena)) {
-			rc = 3;
-			break;
+		if (fd >= 0) {
+			int cb = callbacks(fd, reply, &arena);
+
+			if (cb == 1) {
+				rc = 3;
+				break;
+			}
+			if (cb == 2) {
+				printf("flowmgr gone\n");
+				fflush(stdout);
+				close(fd);
+				fd = -1;
+			}
+		} else if (mono_ms() >= retry_ms) {
+			/* The flow keeps running meanwhile: only the lease is gone. */
+			retry_ms = mono_ms() + 100;
+			fd = reattach(argv[1], id, reply);
+			if (fd < 0 && fd != -EAGAIN) {
+				rc = 3;
+				break;
+			}
 		}
 		if (w == -EPIPE)
 			break;
@@ -277,7 +368,8 @@ main(int argc, char **argv)
 	usleep(100000);
 	rbuf_chan_destroy(rx);
 	rbuf_chan_destroy(tx);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	rpc_frame_fini(reply);
 	free(reply);
 	return rc == 3 ? 3 : 0;

@@ -16,13 +16,21 @@ net_af_packet and flow manager; Linux host l1) under its own prefix, then:
     how much is free;
   - datagrams from Linux reach an application's flow and come back;
   - the driver is restarted: the flow manager installs the flow again and
-    the same application keeps echoing; then the flow manager is
-    restarted... (not yet: see docs/flowmgr.md).
+    the same application keeps echoing;
+  - then the flow manager is stopped: the flow keeps echoing without it; an
+    application killed meanwhile cannot come back; the flow manager starts
+    again, recovers both flows from the driver, the echoing application
+    re-attaches (and still echoes), another process may not take the dead
+    one's flow, which is removed once the grace period (1.5 s here) has
+    passed, freeing its port; the recovered flow survives another driver
+    restart (installed from the descriptors the driver handed back).
 
 Usage: test_fm_netlab.py BUILD_DIR FM_PROBE. Needs root; exits 77 (skip)
 otherwise. Cleans up whatever happens.
 """
+import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -41,6 +49,19 @@ def py_in_ns(host, code, timeout=20):
     r = in_ns(host, ["/usr/bin/python3", "-c", code], capture_output=True, text=True,
               timeout=timeout)
     return r.stdout.strip() + r.stderr.strip()
+
+
+def read_line(p, timeout):
+    """The next line p prints within timeout seconds, or "" """
+    r, _, _ = select.select([p.stdout], [], [], timeout)
+    return p.stdout.readline().strip() if r else ""
+
+
+def sluice_flows():
+    """`sluice -j flows` on s1, as a list of flows."""
+    r = in_ns("s1", [os.path.join(BUILD, "tools", "sluice"), "-j", "--admin",
+                     ADMIN, "flows"], capture_output=True, text=True, timeout=10)
+    return json.loads(r.stdout) if r.returncode == 0 else None
 
 
 def probe(args, wait_line=True):
@@ -68,18 +89,19 @@ print(ok)
 
 
 def main():
-    global BUILD, PROBE, SOCK
+    global BUILD, PROBE, SOCK, ADMIN
     if os.geteuid() != 0:
         print("skip: needs root (network namespaces)")
         return 77
     BUILD, PROBE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     labtest.setup(PREFIX, BUILD)
     try:
-        netlab("up", "pair")
+        netlab("up", "pair", "--flowmgr-opt", "grace_ms=1500")
         st = __import__("json").load(open(os.path.join(REPO, "out", "netlab-%s.json" % PREFIX)))
         s1 = st["hosts"]["s1"]
         addr = s1["address"]
         SOCK = s1["sluice"]["flowmgr"]["socket"]
+        ADMIN = s1["sluice"]["flowmgr"]["admin"]
 
         r = in_ns("l1", ["ping", "-c", "3", "-i", "0.2", "-W", "2", addr],
                   capture_output=True, text=True)
@@ -142,6 +164,51 @@ except socket.timeout: print("timeout")
         time.sleep(1.0)  # the flow manager reconnects within a tick
         n = py_in_ns("l1", UDP_ECHO % (addr, 7002, 20))
         check(n == "20", "after a driver restart the same flow still echoes (%s)" % n)
+
+        f, line = probe(["7003", "hold"])
+        check(line.endswith(" port 7003"), "a second app holds UDP 7003")
+        netlab("stop", "s1", "flowmgr")
+        check(read_line(e, 5) == "flowmgr gone", "the echo app sees the flow manager go")
+        n = py_in_ns("l1", UDP_ECHO % (addr, 7002, 20))
+        check(n == "20", "with no flow manager the flow still echoes (%s)" % n)
+        f.send_signal(signal.SIGKILL)
+        f.wait()
+        t0 = time.time()
+        netlab("start", "s1", "flowmgr")
+        line = read_line(e, 5)
+        check(line.startswith("reattached "), "the echo app re-attaches its flow (%s, %.0f ms)"
+              % (line, (time.time() - t0) * 1000))
+        n = py_in_ns("l1", UDP_ECHO % (addr, 7002, 20))
+        check(n == "20", "after a flow manager restart the same flow still echoes (%s)" % n)
+        flows = sluice_flows() or []
+        ports = {x["local"]["port"]: x.get("orphan", False) for x in flows}
+        check(ports.get(7002) is False and ports.get(7003) is True,
+              "the flow table is recovered: 7002 re-attached, 7003 an orphan (%s)" % ports)
+        c, line = probe(["7003", "hold"])
+        c.wait(timeout=10)
+        check(line.startswith("error 98 "), "the orphan still holds 7003: " + line)
+        orphan = [x["id"] for x in flows if x["local"]["port"] == 7003]
+        c, line = probe(["0", "reattach", str(orphan[0] if orphan else 0)])
+        c.wait(timeout=10)
+        check(c.returncode == 2 and line.startswith("reattach error 1 ") and "belongs to" in line,
+              "another process may not take the orphan: " + line)
+        taken = False
+        while time.time() - t0 < 6 and not taken:
+            c, line = probe(["7003", "hold"])
+            taken = line.endswith(" port 7003")
+            if not taken:
+                c.wait()
+                time.sleep(0.1)
+        check(taken, "after the grace period the orphan is gone and 7003 is free (%.1f s)"
+              % (time.time() - t0))
+        c.terminate()
+        c.wait()
+        # The recovered flow's channels came from the driver's dump: they
+        # must be good enough to install it again in a new driver.
+        netlab("restart", "s1", "driver")
+        time.sleep(1.0)
+        n = py_in_ns("l1", UDP_ECHO % (addr, 7002, 20))
+        check(n == "20", "a recovered flow survives another driver restart (%s)" % n)
         e.terminate()
         e.wait()
     except Exception as ex:  # report, then clean up

@@ -415,6 +415,7 @@ sl_json_info(const Sluice__Admin__FlowInfo *fi)
 	    json_pack("{s:i,s:i,s:s}", "pid", (int)fi->owner_pid, "uid", (int)fi->owner_uid, "comm",
 		fi->owner_comm ? fi->owner_comm : ""));
 	json_object_set_new(j, "opened_ns", json_u64(fi->opened_ns));
+	json_object_set_new(j, "orphan", json_boolean(fi->orphan));
 	return j;
 }
 

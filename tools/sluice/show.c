@@ -51,7 +51,7 @@ sl_cmd_flows(struct sl *s, int argc, char **argv)
 		}
 		for (size_t i = 0; i < r->n_flows; i++) {
 			const Sluice__Admin__FlowInfo *fi = r->flows[i];
-			char id[16], l[32], rm[32], q[64], pid[16], uid[16];
+			char id[16], l[32], rm[32], q[64], pid[16], uid[16], own[40];
 
 			after = fi->flow_id;
 			if (arr) {
@@ -61,9 +61,12 @@ sl_cmd_flows(struct sl *s, int argc, char **argv)
 			snprintf(id, sizeof(id), "%u", fi->flow_id);
 			snprintf(pid, sizeof(pid), "%u", fi->owner_pid);
 			snprintf(uid, sizeof(uid), "%u", fi->owner_uid);
+			/* An orphan waits for its application after a restart. */
+			snprintf(own, sizeof(own), "%s%s", fi->owner_comm ? fi->owner_comm : "",
+			    fi->orphan ? " (orphan)" : "");
 			sl_table_row(&t, id, sl_proto(fi->proto), sl_kind(fi->kind),
 			    sl_sap(fi->local, l, sizeof(l)), sl_sap(fi->remote, rm, sizeof(rm)),
-			    sl_qos(fi->qos, q, sizeof(q)), fi->owner_comm, pid, uid, fi->iface);
+			    sl_qos(fi->qos, q, sizeof(q)), own, pid, uid, fi->iface);
 		}
 		more = r->more && r->n_flows > 0;
 	}
@@ -111,8 +114,9 @@ sl_cmd_flow_show(struct sl *s, uint32_t id)
 	printf("flow %u: %s %s %s -> %s dev %s\n", fi->flow_id, sl_proto(fi->proto),
 	    sl_kind(fi->kind), sl_sap(fi->local, l, sizeof(l)), sl_sap(fi->remote, rm, sizeof(rm)),
 	    fi->iface);
-	printf("    owner %s pid %u uid %u opened %s\n", fi->owner_comm, fi->owner_pid,
-	    fi->owner_uid, wall(fi->opened_ns, w, sizeof(w)));
+	printf("    owner %s pid %u uid %u opened %s%s\n", fi->owner_comm, fi->owner_pid,
+	    fi->owner_uid, wall(fi->opened_ns, w, sizeof(w)),
+	    fi->orphan ? " orphan (recovered after a restart, waiting for its application)" : "");
 	printf("    qos %s\n", sl_qos(fi->qos, q, sizeof(q)));
 	if (r->fib) {
 		printf("    fib generation %llu mtu %u headroom %u lladdr %s",
