@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The flow manager RPC of appstack against a fake flow manager on a UNIX
+ * socket: Hello and OpenFlow (the fake takes the application's channels
+ * and plays the driver on them), FibChanged changes the next-hop MAC of the
+ * next frame, the connection's end leaves the flows running, reconnection
+ * sends Hello and Reattach for each live flow (one answered with a new FIB,
+ * one refused), and FlowRevoked makes the flow's calls fail.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "proto/flowmgr.pb-c.h"
+#include "proto/rpc.h"
+#include "proto/rpc_chan.h"
+#include "tests/appstack/as_test.h"
+
+static const uint8_t mac_a[6] = {2, 0, 0, 0, 0, 0xa};
+static const uint8_t mac_b[6] = {2, 0, 0, 0, 0, 0xb};
+static const uint8_t mac_c[6] = {2, 0, 0, 0, 0, 0xc};
+
+/* The fake flow manager. */
+struct fake {
+	int lfd, conn;
+	struct rpc_frame *fr;
+	struct rpc_arena arena;
+	uint8_t *arena_buf;
+	struct t_drv drv[2]; /* the driver's ends of flows 5 and 6 */
+	unsigned n_open;
+	char err[256]; /* what went wrong in the thread, for the main one */
+};
+
+static struct fake fk;
+static char sock_path[108];
+static uint8_t frame[T_FRAME];
+
+/* Wait up to 2 s for a frame on the connection. */
+static int
+srv_recv(struct fake *k)
+{
+	struct pollfd p = {.fd = k->conn, .events = POLLIN};
+
+	rpc_frame_fini(k->fr);
+	if (poll(&p, 1, 2000) != 1)
+		return -ETIMEDOUT;
+	return rpc_recv(k->conn, k->fr);
+}
+
+static void
+fib_msg(Sluice__Fm__Fib *m, Sluice__Sap *l, Sluice__Sap *r, uint32_t id, uint64_t gen,
+    const uint8_t *nh)
+{
+	sluice__fm__fib__init(m);
+	sluice__sap__init(l);
+	sluice__sap__init(r);
+	m->flow_id = id;
+	m->generation = gen;
+	m->proto = SLUICE__PROTO__PROTO_UDP;
+	m->kind = SLUICE__FLOW_KIND__FLOW_KIND_CONNECTED;
+	m->local_mac = (ProtobufCBinaryData){6, (uint8_t *)(uintptr_t)t_lmac};
+	m->nexthop_mac = (ProtobufCBinaryData){6, (uint8_t *)(uintptr_t)nh};
+	l->addr = T_LADDR;
+	l->port = T_LPORT + id;
+	r->addr = T_RADDR;
+	r->port = T_RPORT;
+	m->local = l;
+	m->remote = r;
+	m->nexthop_addr = T_RADDR;
+	m->mtu = 1500;
+	m->headroom = 42;
+}
+
+/* Answer the request in k->fr with an OpenFlowReply for flow @id. */
+static int
+reply_fib(struct fake *k, uint32_t id, uint64_t gen, const uint8_t *nh)
+{
+	Sluice__Fm__OpenFlowReply r;
+	Sluice__Fm__Fib m;
+	Sluice__Sap l, rs;
+
+	fib_msg(&m, &l, &rs, id, gen, nh);
+	sluice__fm__open_flow_reply__init(&r);
+	r.fib = &m;
+	return rpc_reply(k->conn, &k->fr->hdr, RPC_T_FM_OPEN_FLOW_REPLY, &r.base, NULL, 0);
+}
+
+static int
+serve_hello(struct fake *k)
+{
+	Sluice__HelloReply hr;
+
+	if (srv_recv(k) < 0 || k->fr->hdr.type != RPC_T_HELLO) {
+		snprintf(k->err, sizeof(k->err), "no Hello");
+		return -1;
+	}
+	sluice__hello_reply__init(&hr);
+	hr.major = RPC_SCHEMA_MAJOR;
+	hr.minor = RPC_SCHEMA_MINOR;
+	return rpc_reply(k->conn, &k->fr->hdr, RPC_T_HELLO_REPLY, &hr.base, NULL, 0);
+}
+
+/* OpenFlow: check it, take the channels and attach as the driver. */
+static int
+serve_open(struct fake *k, uint32_t id)
+{
+	Sluice__Fm__OpenFlow *o;
+	struct rbuf_chan_cfg rg, tg;
+	struct rbuf_chan_fds rf, tf;
+	struct t_drv *d = &k->drv[k->n_open];
+
+	if (srv_recv(k) < 0 || k->fr->hdr.type != RPC_T_FM_OPEN_FLOW || k->fr->n_fds != 8) {
+		snprintf(k->err, sizeof(k->err), "no OpenFlow with 8 descriptors");
+		return -1;
+	}
+	o = (Sluice__Fm__OpenFlow *)rpc_unpack(NULL, k->fr, &k->arena);
+	if (!o || o->proto != SLUICE__PROTO__PROTO_UDP ||
+	    o->kind != SLUICE__FLOW_KIND__FLOW_KIND_CONNECTED || o->remote_addr != T_RADDR ||
+	    o->remote_port != T_RPORT || rpc_chan_geom(o->rx_chan, RBUF_MODE_RMM, &rg) < 0 ||
+	    rpc_chan_geom(o->tx_chan, RBUF_MODE_TMM, &tg) < 0 || rg.max_pieces != 1) {
+		snprintf(k->err, sizeof(k->err), "OpenFlow is not what was asked");
+		return -1;
+	}
+	if (rpc_fds_take_chan(k->fr, o->rx_chan->fds, &rf.ctrl, &rf.data, &rf.wait, &rf.kick) < 0 ||
+	    rpc_fds_take_chan(k->fr, o->tx_chan->fds, &tf.ctrl, &tf.data, &tf.wait, &tf.kick) < 0) {
+		snprintf(k->err, sizeof(k->err), "channel descriptors");
+		return -1;
+	}
+	d->rx = rbuf_chan_attach(&rg, RBUF_SIDE_SENDER, &rf);
+	d->tx = rbuf_chan_attach(&tg, RBUF_SIDE_RECEIVER, &tf);
+	rbuf_chan_fds_close(&rf);
+	rbuf_chan_fds_close(&tf);
+	if (!d->rx || !d->tx) {
+		snprintf(k->err, sizeof(k->err), "attach: %s", rbuf_errmsg());
+		return -1;
+	}
+	k->n_open++;
+	return reply_fib(k, id, 1, mac_a);
+}
+
+static void *
+server(void *arg)
+{
+	struct fake *k = arg;
+	struct pollfd p = {.fd = k->lfd, .events = POLLIN};
+
+	if (poll(&p, 1, 2000) != 1 || (k->conn = rpc_accept(k->lfd)) < 0) {
+		snprintf(k->err, sizeof(k->err), "no connection");
+		return NULL;
+	}
+	if (serve_hello(k) < 0 || serve_open(k, 5) < 0 || serve_open(k, 6) < 0)
+		return NULL;
+	return NULL;
+}
+
+/* Poll the context until @cond or a second passes. */
+#define POLL_UNTIL(ctx, cond)                                  \
+	do {                                                   \
+		for (int i_ = 0; i_ < 1000 && !(cond); i_++) { \
+			as_ctx_poll(ctx);                      \
+			if (!(cond))                           \
+				usleep(1000);                  \
+		}                                              \
+	} while (0)
+
+/* Send one datagram on @f and return the next-hop MAC the driver saw. */
+static const uint8_t *
+send_one(struct as_flow *f, struct t_drv *d)
+{
+	struct rbuf_iorec r;
+
+	assert_int_equal(as_send(f, "ping", 4, 0), 4);
+	assert_int_equal(t_take(d, &r, frame, sizeof(frame)), 46);
+	t_give_back(d, &r, 0);
+	return frame;
+}
+
+static int
+setup(void **state)
+{
+	char dir[] = "/tmp/as-rpc-XXXXXX";
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock_path, sizeof(sock_path), "%s/fm.sock", dir);
+	memset(&fk, 0, sizeof(fk));
+	fk.conn = -1;
+	fk.fr = malloc(sizeof(*fk.fr));
+	fk.arena_buf = malloc(RPC_ARENA_SIZE);
+	assert_non_null(fk.fr);
+	assert_non_null(fk.arena_buf);
+	rpc_frame_init(fk.fr);
+	rpc_arena_init(&fk.arena, fk.arena_buf, RPC_ARENA_SIZE);
+	fk.lfd = rpc_listen(sock_path, 0600);
+	assert_true(fk.lfd >= 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char *slash;
+	(void)state;
+
+	rpc_frame_fini(fk.fr);
+	free(fk.fr);
+	free(fk.arena_buf);
+	if (fk.conn >= 0)
+		close(fk.conn);
+	close(fk.lfd);
+	for (int i = 0; i < 2; i++) {
+		rbuf_chan_destroy(fk.drv[i].rx);
+		rbuf_chan_destroy(fk.drv[i].tx);
+	}
+	unlink(sock_path);
+	slash = strrchr(sock_path, '/');
+	*slash = '\0';
+	rmdir(sock_path);
+	return 0;
+}
+
+static void
+test_no_flow_manager(void **state)
+{
+	struct as_ctx_cfg c = {.socket = "/nonexistent/flowmgr.sock"};
+	(void)state;
+
+	assert_null(as_ctx_create(&c));
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(as_errmsg(), "/nonexistent/flowmgr.sock"));
+}
+
+static void
+test_open_fib_changed_restart_reattach_revoked(void **state)
+{
+	struct as_flow_cfg fc = {.kind = AS_UDP_CONNECTED, .remote = {T_RADDR, T_RPORT}};
+	struct as_flow *f5, *f6;
+	struct as_flow_info info;
+	struct as_ctx *ctx;
+	pthread_t th;
+	(void)state;
+
+	/* Hello and two OpenFlows, the socket named by the environment. */
+	setenv(AS_ENV_SOCKET, sock_path, 1);
+	assert_int_equal(pthread_create(&th, NULL, server, &fk), 0);
+	ctx = as_ctx_create(NULL);
+	if (!ctx)
+		fail_msg("create: %s", as_errmsg());
+	f5 = as_udp_open(ctx, &fc);
+	f6 = as_udp_open(ctx, &fc);
+	pthread_join(th, NULL);
+	if (fk.err[0])
+		fail_msg("fake flow manager: %s", fk.err);
+	assert_non_null(f5);
+	assert_non_null(f6);
+	as_flow_info(f5, &info);
+	assert_int_equal(info.flow_id, 5);
+	assert_int_equal(info.local.port, T_LPORT + 5);
+	assert_true(as_ctx_connected(ctx));
+	assert_memory_equal(send_one(f5, &fk.drv[0]), mac_a, 6);
+
+	/* FibChanged: the next frame goes to the new next hop. */
+	{
+		Sluice__Fm__FibChanged m;
+		Sluice__Fm__Fib fib;
+		Sluice__Sap l, r;
+
+		fib_msg(&fib, &l, &r, 5, 2, mac_b);
+		sluice__fm__fib_changed__init(&m);
+		m.fib = &fib;
+		assert_int_equal(rpc_send(fk.conn, RPC_T_FM_FIB_CHANGED, 1, &m.base, NULL, 0), 0);
+		/* An old FIB arriving late is ignored. */
+		fib.generation = 1;
+		fib.nexthop_mac.data = (uint8_t *)(uintptr_t)mac_c;
+		assert_int_equal(rpc_send(fk.conn, RPC_T_FM_FIB_CHANGED, 2, &m.base, NULL, 0), 0);
+	}
+	POLL_UNTIL(ctx, (as_flow_info(f5, &info), info.generation == 2));
+	assert_int_equal(info.generation, 2);
+	assert_int_equal(as_ctx_poll(ctx) >= 0, 1);
+	assert_memory_equal(send_one(f5, &fk.drv[0]), mac_b, 6);
+
+	/* The flow manager goes away: flows keep running, opens wait. */
+	close(fk.conn);
+	fk.conn = -1;
+	POLL_UNTIL(ctx, !as_ctx_connected(ctx));
+	assert_false(as_ctx_connected(ctx));
+	assert_memory_equal(send_one(f5, &fk.drv[0]), mac_b, 6);
+	assert_null(as_udp_open(ctx, &fc));
+	assert_int_equal(errno, EAGAIN);
+
+	/* It is back: Hello, then Reattach for each live flow. */
+	{
+		struct pollfd p = {.fd = fk.lfd, .events = POLLIN};
+		Sluice__Fm__Reattach *ra;
+		uint32_t seen[2] = {0, 0};
+
+		for (int i = 0; i < 1000 && poll(&p, 1, 0) == 0; i++) {
+			as_ctx_poll(ctx);
+			usleep(1000);
+		}
+		fk.conn = rpc_accept(fk.lfd);
+		assert_true(fk.conn >= 0);
+		/* The context sent Hello; answer it (then it sends Reattach). */
+		assert_int_equal(serve_hello(&fk), 0);
+		for (int n = 0; n < 2; n++) {
+			int rc = -1;
+
+			for (int i = 0; i < 1000 && rc < 0; i++) {
+				struct pollfd q = {.fd = fk.conn, .events = POLLIN};
+
+				as_ctx_poll(ctx);
+				if (poll(&q, 1, 1) == 1)
+					rc = srv_recv(&fk);
+			}
+			assert_int_equal(rc, 0);
+			assert_int_equal(fk.fr->hdr.type, RPC_T_FM_REATTACH);
+			ra = (Sluice__Fm__Reattach *)rpc_unpack(NULL, fk.fr, &fk.arena);
+			assert_non_null(ra);
+			seen[n] = ra->flow_id;
+			if (ra->flow_id == 5)
+				assert_int_equal(reply_fib(&fk, 5, 3, mac_c), 0);
+			else
+				assert_int_equal(rpc_reply_error(fk.conn, &fk.fr->hdr, ENOENT,
+						     "flow %u is not held", ra->flow_id),
+				    0);
+		}
+		assert_int_equal(seen[0] + seen[1], 11);
+	}
+	POLL_UNTIL(ctx, as_ctx_connected(ctx));
+	assert_true(as_ctx_connected(ctx));
+	as_flow_info(f5, &info);
+	assert_int_equal(info.generation, 3);
+	assert_memory_equal(send_one(f5, &fk.drv[0]), mac_c, 6);
+	assert_int_equal(as_flow_error(f6), -ENOENT);
+	assert_int_equal(as_send(f6, "x", 1, 0), -ECONNRESET);
+
+	/* FlowRevoked: the flow is dead. */
+	{
+		Sluice__Fm__FlowRevoked m;
+
+		sluice__fm__flow_revoked__init(&m);
+		m.flow_id = 5;
+		m.errnum = ENETUNREACH;
+		m.reason = rpc_str("no route");
+		assert_int_equal(rpc_send(fk.conn, RPC_T_FM_FLOW_REVOKED, 3, &m.base, NULL, 0), 0);
+	}
+	POLL_UNTIL(ctx, as_flow_error(f5) != 0);
+	assert_int_equal(as_flow_error(f5), -ENETUNREACH);
+	assert_int_equal(as_send(f5, "x", 1, 0), -ECONNRESET);
+	assert_int_equal(as_recv(f5, frame, sizeof(frame), -1), -ECONNRESET);
+	/* Both dead: closing sends nothing, so nothing waits here. */
+	as_ctx_destroy(ctx);
+	unsetenv(AS_ENV_SOCKET);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_no_flow_manager),
+	    cmocka_unit_test_setup_teardown(
+		test_open_fib_changed_restart_reattach_revoked, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
