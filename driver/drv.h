@@ -138,6 +138,9 @@ struct drv_cfg {
 	uint32_t max_flows;	/* flow ids 0..max_flows-1 [1024] */
 	uint32_t idle_spins;	/* empty polls before sleeping [256] */
 	uint32_t idle_sleep_ms; /* longest sleep when the port has no rx interrupt [1] */
+	uint32_t busy_poll_us;	/* after work, keep polling this long before sleeping [0]:
+				   trades a core for latency on ports without an rx
+				   interrupt (net_af_packet), as Linux's busy_poll */
 	uint64_t link_bps;	/* rate the scheduler paces to [the port's, or 10 Gbit/s] */
 	uint64_t max_period_ns; /* longest period a flow may ask for [1 s] */
 	const char *name;	/* prefix for DPDK object names ["drv"] */

@@ -87,6 +87,8 @@ struct drv {
 	struct rte_mempool *pool;
 	struct flt_table *flt;
 	bool rx_intr;	/* the port can wake us on receive */
+	bool tx_linear; /* the PMD sends only the first segment of a chain
+			   (no MULTI_SEGS, e.g. net_af_xdp): copy frames whole */
 	int rx_intr_fd; /* its event fd, or -1 */
 	int epfd;	/* transmit channels' wait fds, the rx interrupt */
 

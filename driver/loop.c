@@ -276,16 +276,22 @@ drv_sleep(struct drv *d, int max_ms)
 void
 drv_run(struct drv *d, volatile int *stop, void (*ctl)(void *), void *arg)
 {
+	uint64_t busy_ns = (uint64_t)d->cfg.busy_poll_us * 1000u, last_work = 0;
 	unsigned idle = 0, iter = 0;
 
 	while (!*stop) {
 		if (drv_poll(d)) {
 			idle = 0;
+			if (busy_ns)
+				last_work = drv__now_ns(d);
 			if (ctl && ++iter % 1024 == 0)
 				ctl(arg);
 			continue;
 		}
-		if (++idle < d->cfg.idle_spins) {
+		if (++idle < d->cfg.idle_spins ||
+		    (busy_ns && drv__now_ns(d) - last_work < busy_ns)) {
+			if (ctl && idle % 1024 == 0)
+				ctl(arg); /* a long busy poll still answers */
 			rte_pause();
 			continue;
 		}

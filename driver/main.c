@@ -16,6 +16,7 @@
  *   events_group = root          ; who may subscribe (the socket is 0660)
  *   max_flows = 1024
  *   idle_sleep_ms = 1
+ *   busy_poll_us = 0             ; after work, poll this long before sleeping
  *   link_mbps = 0                ; pace transmission to this; 0: the port's rate
  *   max_period_ms = 1000         ; longest period a flow may ask for
  *   droplog = no
@@ -54,6 +55,7 @@ struct opts {
 	char events_group[64];
 	unsigned max_flows;
 	unsigned idle_sleep_ms;
+	unsigned busy_poll_us;
 	unsigned link_mbps;
 	unsigned max_period_ms;
 	int droplog;
@@ -106,6 +108,7 @@ set_opt(struct opts *o, const char *key, const char *val)
 	NUM(memory_mb)
 	NUM(max_flows)
 	NUM(idle_sleep_ms)
+	NUM(busy_poll_us)
 	NUM(link_mbps)
 	NUM(max_period_ms)
 #undef NUM
@@ -132,7 +135,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: sluice-driver [-c FILE] [--check] [--name N] [--port DEVARGS] [--lcore N]\n"
 	    "         [--memory-mb N] [--control PATH] [--flowmgr-user USER] [--max-flows N]\n"
-	    "         [--idle-sleep-ms N] [--link-mbps N] [--max-period-ms N] [--droplog]\n"
+	    "         [--idle-sleep-ms N] [--busy-poll-us N] [--link-mbps N] [--max-period-ms N]\n"
+	    "         [--droplog]\n"
 	    "         [--events ADDR] [--events-group GROUP]\n");
 }
 
@@ -150,6 +154,7 @@ parse_args(struct opts *o, int argc, char **argv)
 	    {"flowmgr-user", required_argument, NULL, 'u'},
 	    {"max-flows", required_argument, NULL, 'f'},
 	    {"idle-sleep-ms", required_argument, NULL, 'i'},
+	    {"busy-poll-us", required_argument, NULL, 'b'},
 	    {"link-mbps", required_argument, NULL, 'r'},
 	    {"max-period-ms", required_argument, NULL, 'P'},
 	    {"droplog", no_argument, NULL, 'd'},
@@ -166,6 +171,7 @@ parse_args(struct opts *o, int argc, char **argv)
 	    ['u'] = "flowmgr_user",
 	    ['f'] = "max_flows",
 	    ['i'] = "idle_sleep_ms",
+	    ['b'] = "busy_poll_us",
 	    ['r'] = "link_mbps",
 	    ['P'] = "max_period_ms",
 	    ['e'] = "events",
@@ -332,6 +338,7 @@ main(int argc, char **argv)
 	cfg.port_id = port;
 	cfg.max_flows = o.max_flows;
 	cfg.idle_sleep_ms = o.idle_sleep_ms;
+	cfg.busy_poll_us = o.busy_poll_us;
 	cfg.link_bps = (uint64_t)o.link_mbps * 1000000u;
 	cfg.max_period_ns = (uint64_t)o.max_period_ms * 1000000u;
 	cfg.name = o.name;

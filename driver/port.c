@@ -35,6 +35,9 @@ drv__port_start(struct drv *d)
 	rc = rte_eth_dev_info_get(d->port, &info);
 	if (rc < 0)
 		return rc;
+	/* Zero-copy transmit chains mbufs; a PMD that cannot send chains gets
+	 * each frame copied into one (it fits: frames are at most the MTU). */
+	d->tx_linear = !(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	sock = rte_eth_dev_socket_id(d->port);
 	snprintf(name, sizeof(name), "%s_mbuf%u", d->cfg.name, d->port);
 	d->pool = rte_pktmbuf_pool_create(name, d->cfg.n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

@@ -151,9 +151,25 @@ build(struct drv *d, struct drv_flow *f, struct drv_txd *t, unsigned *reason)
 	}
 	hdr->data_len = hdr_len;
 	hdr->pkt_len = len;
+	skip = hdr_len;
+	if (d->tx_linear && len <= rte_pktmbuf_tailroom(hdr) + hdr_len) {
+		/* The rest of the frame copied behind the header. */
+		for (unsigned i = 0; i < r->n_pieces; i++) {
+			uint32_t plen = r->piece[i].len;
+
+			if (skip >= plen) {
+				skip -= plen;
+				continue;
+			}
+			memcpy(rte_pktmbuf_mtod_offset(hdr, uint8_t *, hdr->data_len),
+			    rbuf_piece_ptr(f->tx, &r->piece[i]) + skip, plen - skip);
+			hdr->data_len = (uint16_t)(hdr->data_len + plen - skip);
+			skip = 0;
+		}
+		return hdr; /* one segment: the caller hands the record back */
+	}
 
 	/* The rest of the frame, zero copy, from where the header ended. */
-	skip = hdr_len;
 	for (unsigned i = 0; i < r->n_pieces; i++) {
 		uint32_t plen = r->piece[i].len;
 
