@@ -246,7 +246,7 @@ wait_slice(struct sch *s, uint32_t i)
 		r += (int64_t)more * f->slice_wu;
 	}
 	d = f->deadline + k * f->period_ns;
-	if (d > horizon(s, rel + 1))
+	if (d > horizon(s, rel))
 		goto roll_later;
 	lane = sch__wheel_lane(&s->waiting, rel, (uint32_t)slot_of(s, d) & s->eligible.mask);
 	if (lane == SCH_LANE_ROLL)

@@ -356,6 +356,8 @@ compact(struct sch_wheel *w, struct sch_fifo *q)
 			if (id == SCH_NIL)
 				continue;
 			if (wo == SCH_BLK_IDS) {
+				/* A block in the middle may have been partly filled. */
+				p->blk[wb].n = SCH_BLK_IDS;
 				wb = p->blk[wb].next;
 				wo = 0;
 				/*

@@ -101,8 +101,8 @@ same_counters(struct pair *p)
  * through several periods now and then.
  */
 static void
-run_pair(struct pair *p, uint32_t be, uint64_t period, uint64_t *now, int steps, bool churn,
-    uint64_t seed)
+run_pair_len(struct pair *p, uint32_t be, uint64_t period, uint64_t *now, int steps, bool churn,
+    uint64_t seed, uint32_t fixed_len)
 {
 	uint64_t rng = seed;
 
@@ -133,7 +133,8 @@ run_pair(struct pair *p, uint32_t be, uint64_t period, uint64_t *now, int steps,
 			assert_int_equal(ra, rb);
 			assert_int_equal(na, nb);
 			if (ra == 0) {
-				uint32_t len = 60 + (uint32_t)(rnd(&rng) % 1455);
+				uint32_t len =
+				    fixed_len ? fixed_len : 60 + (uint32_t)(rnd(&rng) % 1455);
 
 				assert_int_equal(fa, fb);
 				hold_pending(p);
@@ -149,6 +150,13 @@ run_pair(struct pair *p, uint32_t be, uint64_t period, uint64_t *now, int steps,
 		hold_pending(p);
 		same_counters(p);
 	}
+}
+
+static void
+run_pair(struct pair *p, uint32_t be, uint64_t period, uint64_t *now, int steps, bool churn,
+    uint64_t seed)
+{
+	run_pair_len(p, be, period, now, steps, churn, seed, 0);
 }
 
 static void
@@ -324,6 +332,42 @@ test_change_made_before_the_slice_is_spent_applies_at_the_boundary(void **state)
 	sch_destroy(s);
 }
 
+/*
+ * Many flows in one calendar slot, as in bench/sched_scale: 300 flows with
+ * the same guarantee (a slice of about half a minimum frame) started at the
+ * same instant, saturating with minimum frames. Each spends its slice with
+ * every frame it sends while at the head of the slot, so it stays in the
+ * eligible slot's block as part of a spent run, and whole blocks become
+ * waiting lanes (sched/calendar.c, run_flush()). The flows move in lockstep
+ * (the same debt in every period), so all flows of a slot go to one lane
+ * and the order is the reference's: every decision must match.
+ */
+static void
+test_spent_runs_in_one_slot_change_no_decision(void **state)
+{
+	enum { N = 301 };
+	/* 10 Gbit/s: a 60-byte frame is 67.2 ns; slots of 1024 ns. */
+	struct sch_cfg cfg = {
+	    .link_bps = 10000000000ull, .max_flows = N, .max_period_ns = 4 * MS, .slot_ns = 1024};
+	uint64_t period = 200 * 1024 + 512, now = MS;
+	struct sch_qos qos[N];
+	struct pair p;
+	(void)state;
+
+	for (uint32_t i = 0; i < N - 1; i++)
+		qos[i] = (struct sch_qos){.period_ns = period, .slice_ns = 35, .extra = true};
+	qos[N - 1] = (struct sch_qos){.extra = true};
+	pair_init(&p, &cfg, qos, N);
+	for (uint32_t i = 0; i < N; i++) {
+		assert_int_equal(sch_flow_backlog(p.s, i, 60, now), 0);
+		assert_int_equal(sch_flow_backlog(p.ref, i, 60, now), 0);
+	}
+	hold_pending(&p);
+	run_pair_len(&p, N - 1, period, &now, 30000, false, 0x2545f4914f6cdd1dull, 60);
+	sch_destroy(p.s);
+	sch_destroy(p.ref);
+}
+
 int
 main(void)
 {
@@ -332,6 +376,7 @@ main(void)
 	    cmocka_unit_test(test_early_roll_is_undone_when_the_flow_idles_or_the_scheduler_sleeps),
 	    cmocka_unit_test(test_periods_are_counted_when_the_boundary_passes),
 	    cmocka_unit_test(test_change_made_before_the_slice_is_spent_applies_at_the_boundary),
+	    cmocka_unit_test(test_spent_runs_in_one_slot_change_no_decision),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
