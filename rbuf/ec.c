@@ -43,8 +43,9 @@
 /* Longest sleep in one poll() when the asymmetric fence failed. */
 #define RBUF_FALLBACK_SLEEP_MS 1
 
-/* Process-wide: 0 not tried, 1 registered, -1 unavailable. */
+/* Process-wide: 0 not tried, 1 registered, -1 unavailable; and by whom. */
 static _Atomic int membarrier_state;
+static pid_t membarrier_pid;
 
 static long
 membarrier(int cmd)
@@ -57,6 +58,14 @@ rbuf__membarrier_register(void)
 {
 	int st = atomic_load_explicit(&membarrier_state, memory_order_relaxed);
 
+	/*
+	 * A child of fork() inherits our memory, so the cached answer, but
+	 * the kernel keeps registrations per address space: register again
+	 * rather than rely on it being inherited. Registering twice is
+	 * harmless. (Called when a channel is made, never per packet.)
+	 */
+	if (st == 1 && membarrier_pid != getpid())
+		st = 0;
 	if (st == 0) {
 		/* The environment can force the fallback, so tests cover it. */
 		long q =
@@ -66,6 +75,7 @@ rbuf__membarrier_register(void)
 			     membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0
 			 ? 1
 			 : -1;
+		membarrier_pid = getpid();
 		atomic_store_explicit(&membarrier_state, st, memory_order_relaxed);
 	}
 	return st == 1;
@@ -173,8 +183,12 @@ rbuf_ec_drain(struct rbuf_chan *ch)
 	for (int i = 0; i < DRAIN_MAX; i++) {
 		ssize_t r = recv(ch->wait_fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-		if (r > 0)
+		if (r > 0) {
+			/* A wake-up: the producer answered our announcement,
+			 * which no longer stands (see armed in rbuf_priv.h). */
+			ch->in.armed = false;
 			continue;
+		}
 		if (r == 0)
 			return -EPIPE; /* the peer closed its end */
 		if (errno == EAGAIN || errno == EWOULDBLOCK)

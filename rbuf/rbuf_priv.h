@@ -20,11 +20,17 @@ struct rbuf_ring_view {
 	uint32_t peer;		   /* last valid value of the peer's count */
 	uint32_t woken_seq;	   /* producer: last sleep_seq it answered */
 	uint32_t sleep_seq;	   /* consumer: last sleep_seq it announced */
-	/* Consumer: the announcement of sleep_seq was followed by a full
-	 * barrier and found the ring empty when `mine` was armed_cons. While
-	 * `mine` has not moved and the ring is still empty, the producer has
-	 * not put since, so it has not answered that announcement: it still
-	 * stands, and sleeping again needs neither a new one nor a barrier. */
+	/*
+	 * Consumer: the announcement of sleep_seq was followed by a full
+	 * barrier and found the ring empty when `mine` was armed_cons. Until
+	 * the producer answers it, it stands, and sleeping again needs
+	 * neither a new one nor a barrier (an idle process that wakes on a
+	 * timer would otherwise interrupt every CPU each time). The producer
+	 * answers with a wake-up byte, sent after it published the records:
+	 * while the byte is unread, the next sleep ends at once; once
+	 * rbuf_ec_drain() has read it, `armed` is cleared and the next sleep
+	 * announces afresh. Consuming anything (`mine` moves) also ends it.
+	 */
 	bool armed;
 	uint32_t armed_cons;
 };
