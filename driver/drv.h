@@ -135,6 +135,9 @@ struct drv_cfg {
 	uint16_t n_rxd;		/* rx descriptors [1024] */
 	uint16_t n_txd;		/* tx descriptors [1024] */
 	uint32_t n_mbufs;	/* mbuf pool size [16383] */
+	uint32_t rx_mbuf_room;	/* data room (headroom included) of receive mbufs, up to
+				   65535 [RTE_MBUF_DEFAULT_BUF_SIZE]: more for a port that
+				   hands over larger frames whole (net_af_packet's framesz) */
 	uint32_t max_flows;	/* flow ids 0..max_flows-1 [1024] */
 	uint32_t idle_spins;	/* empty polls before sleeping [256] */
 	uint32_t idle_sleep_ms; /* longest sleep when the port has no rx interrupt [1] */

@@ -85,6 +85,7 @@ struct drv {
 	struct drv_cfg cfg;
 	uint16_t port;
 	struct rte_mempool *pool;
+	struct rte_mempool *rx_pool; /* large receive mbufs (cfg.rx_mbuf_room), or NULL: pool */
 	struct flt_table *flt;
 	bool rx_intr;	/* the port can wake us on receive */
 	bool tx_linear; /* the PMD sends only the first segment of a chain

@@ -158,6 +158,7 @@ drv_destroy(struct drv *d)
 	flt_table_destroy(d->flt);
 	sch_destroy(d->sch);
 	rte_mempool_free(d->pool);
+	rte_mempool_free(d->rx_pool);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	free(d->flows);

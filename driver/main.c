@@ -20,6 +20,9 @@
  *   link_mbps = 0                ; pace transmission to this; 0: the port's rate
  *   max_period_ms = 1000         ; longest period a flow may ask for
  *   droplog = no
+ *
+ * A net_af_packet port gets 16 KB ring frames unless its devargs name their
+ * own framesz (see port_devargs()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -47,6 +50,8 @@
 struct opts {
 	char name[32];
 	char port[256];
+	char devargs[320];     /* port, completed with the defaults below */
+	unsigned rx_mbuf_room; /* what the port needs of a receive mbuf; 0: the default */
 	unsigned lcore;
 	unsigned memory_mb;
 	char control[PATH_MAX];
@@ -113,6 +118,72 @@ set_opt(struct opts *o, const char *key, const char *val)
 	NUM(max_period_ms)
 #undef NUM
 	return -1;
+}
+
+/*
+ * net_af_packet's ring frame, unless the port's devargs say framesz. DPDK
+ * 22.11's PMD joins a PACKET_FANOUT group with PACKET_FANOUT_FLAG_DEFRAG, so
+ * the kernel reassembles IPv4 fragments before the PMD reads them and hands
+ * over whole datagrams larger than the MTU; its default 2 KB frame would cut
+ * them at about 1980 bytes (and the demux drop them, BAD_IP_LEN). A 16 KB
+ * frame, alone in a 16 KB block (an order-2 allocation in the kernel), holds
+ * a frame of 16384 - 66 bytes (TPACKET_V2's header and alignment): datagrams
+ * of up to 16304 bytes, the application stack's default max_dgram of UDP
+ * payload nearly. The PMD's 512 frames each way then lock 16 MB per port.
+ */
+#define AF_PACKET_FRAMESZ 16384u
+
+/* The value of KEY in a devargs string ("name,key=value,..."), or NULL. */
+static const char *
+devarg(const char *args, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *p = strchr(args, ','); p; p = strchr(p + 1, ','))
+		if (strncmp(p + 1, key, n) == 0 && p[1 + n] == '=')
+			return p + 2 + n;
+	return NULL;
+}
+
+/*
+ * Complete the port's devargs (o->devargs) and say how large its receive
+ * mbufs must be (o->rx_mbuf_room). Only net_af_packet needs anything: it
+ * copies each frame whole into one mbuf and refuses a receive queue whose
+ * frames (framesz less 32 bytes of its own header) do not fit one.
+ */
+static int
+port_devargs(struct opts *o)
+{
+	unsigned long framesz = AF_PACKET_FRAMESZ, page = (unsigned long)sysconf(_SC_PAGESIZE);
+	const char *v;
+	size_t len;
+
+	snprintf(o->devargs, sizeof(o->devargs), "%s", o->port);
+	o->rx_mbuf_room = 0;
+	if (strncmp(o->port, "net_af_packet", 13) != 0 &&
+	    strncmp(o->port, "eth_af_packet", 13) != 0)
+		return 0;
+	len = strlen(o->devargs);
+	v = devarg(o->port, "framesz");
+	if (v) {
+		framesz = strtoul(v, NULL, 10);
+	} else {
+		len += (size_t)snprintf(
+		    o->devargs + len, sizeof(o->devargs) - len, ",framesz=%lu", framesz);
+	}
+	/* The PMD's default block is a page; a frame may not straddle blocks. */
+	if (!devarg(o->port, "blocksz") && framesz > page && len < sizeof(o->devargs))
+		len += (size_t)snprintf(o->devargs + len, sizeof(o->devargs) - len, ",blocksz=%lu",
+		    (framesz + page - 1) / page * page);
+	if (len >= sizeof(o->devargs) || framesz == 0 ||
+	    framesz + RTE_PKTMBUF_HEADROOM > UINT16_MAX) {
+		fprintf(stderr,
+		    "sluice-driver: port %s: framesz must be 1..%u, devargs < %zu bytes\n", o->port,
+		    UINT16_MAX - RTE_PKTMBUF_HEADROOM, sizeof(o->devargs));
+		return -1;
+	}
+	o->rx_mbuf_room = (unsigned)framesz + RTE_PKTMBUF_HEADROOM;
+	return 0;
 }
 
 static int
@@ -221,6 +292,8 @@ parse_args(struct opts *o, int argc, char **argv)
 		fprintf(stderr, "sluice-driver: no port configured (port = ... or --port)\n");
 		return -1;
 	}
+	if (port_devargs(o) < 0)
+		return -1;
 	if (!getpwnam(o->flowmgr_user)) {
 		fprintf(stderr, "sluice-driver: no user %s\n", o->flowmgr_user);
 		return -1;
@@ -242,7 +315,7 @@ parse_args(struct opts *o, int argc, char **argv)
 static int
 eal_start(const struct opts *o)
 {
-	static char a[12][300];
+	static char a[12][400];
 	static char *argv[12];
 	bool vdev = strncmp(o->port, "net_", 4) == 0;
 	int n = 0;
@@ -258,9 +331,9 @@ eal_start(const struct opts *o)
 	ARG("--no-telemetry");
 	if (vdev) {
 		ARG("--no-pci");
-		ARG("--vdev=%s", o->port);
+		ARG("--vdev=%s", o->devargs);
 	} else {
-		ARG("-a%s", o->port);
+		ARG("-a%s", o->devargs);
 	}
 #undef ARG
 	return rte_eal_init(n, argv);
@@ -320,7 +393,7 @@ main(int argc, char **argv)
 		printf(
 		    "sluice-driver: configuration ok: name %s, port %s, control %s, flow manager "
 		    "%s, %u flows, link %s%u Mbit/s, events %s\n",
-		    o.name, o.port, o.control, o.flowmgr_user, o.max_flows,
+		    o.name, o.devargs, o.control, o.flowmgr_user, o.max_flows,
 		    o.link_mbps ? "" : "the port's rate, or ", o.link_mbps ? o.link_mbps : 10000,
 		    o.events[0] ? o.events : "off");
 		return 0;
@@ -342,6 +415,7 @@ main(int argc, char **argv)
 	cfg.link_bps = (uint64_t)o.link_mbps * 1000000u;
 	cfg.max_period_ns = (uint64_t)o.max_period_ms * 1000000u;
 	cfg.name = o.name;
+	cfg.rx_mbuf_room = o.rx_mbuf_room;
 	d = drv_create(&cfg);
 	if (!d) {
 		fprintf(stderr, "sluice-driver: port %s: %s\n", o.port, strerror(errno));
@@ -375,7 +449,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sd_notify(0, "READY=1");
 	fprintf(stderr, "sluice-driver %s: serving %s at %llu Mbit/s, control %s, events %s\n",
-	    o.name, o.port, (unsigned long long)(drv_link_bps(d) / 1000000u), o.control,
+	    o.name, o.devargs, (unsigned long long)(drv_link_bps(d) / 1000000u), o.control,
 	    o.events[0] ? o.events : "off");
 
 	drv_run(d, &stop, on_hook, &hooks);

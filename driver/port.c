@@ -2,7 +2,10 @@
 /*
  * The port: one receive and one transmit queue on one ethdev, an mbuf pool,
  * and the receive interrupt when the PMD has one (so that an idle driver
- * can sleep until a packet comes instead of polling).
+ * can sleep until a packet comes instead of polling). A port that hands
+ * over frames larger than a default mbuf whole (net_af_packet, whose kernel
+ * side reassembles IP fragments) gets a second pool of large mbufs for
+ * receive only; transmit keeps the small ones for its header copies.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,8 +55,19 @@ drv__port_start(struct drv *d)
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(d->port, &nrx, &ntx);
 	if (rc < 0)
 		return rc;
-	rc =
-	    rte_eth_rx_queue_setup(d->port, 0, nrx, (unsigned)(sock < 0 ? 0 : sock), NULL, d->pool);
+	if (d->cfg.rx_mbuf_room > RTE_MBUF_DEFAULT_BUF_SIZE) {
+		/* Enough for a full receive ring, a burst in our hands (rx.c frees
+		 * each burst's mbufs before the next) and the lcore cache. */
+		if (d->cfg.rx_mbuf_room > UINT16_MAX)
+			return -EINVAL;
+		snprintf(name, sizeof(name), "%.12s_rxbig%u", d->cfg.name, d->port);
+		d->rx_pool = rte_pktmbuf_pool_create(name, nrx + 2u * DRV_BURST + 64, 32, 0,
+		    (uint16_t)d->cfg.rx_mbuf_room, sock < 0 ? (int)rte_socket_id() : sock);
+		if (!d->rx_pool)
+			return -rte_errno;
+	}
+	rc = rte_eth_rx_queue_setup(d->port, 0, nrx, (unsigned)(sock < 0 ? 0 : sock), NULL,
+	    d->rx_pool ? d->rx_pool : d->pool);
 	if (rc < 0)
 		return rc;
 	rc = rte_eth_tx_queue_setup(d->port, 0, ntx, (unsigned)(sock < 0 ? 0 : sock), NULL);

@@ -5,7 +5,8 @@
  * A burst is processed in chunks of FLT_CHUNK frames, in three passes:
  *
  *   1. parse every frame: malformed ones get DROP, the ones no flow can
- *      claim (not IPv4, not UDP or TCP) get MANAGER, the rest a 5-tuple key;
+ *      claim (not IPv4, not UDP or TCP, and not an ICMP error about a UDP or
+ *      TCP datagram) get MANAGER, the rest a 5-tuple key;
  *   2. one bulk lookup of all 5-tuple keys; the misses, with their remote
  *      fields cleared, in a second bulk lookup as 3-tuples;
  *   3. only when the chunk holds fragments: a pass in arrival order that
@@ -23,6 +24,7 @@
 
 #include "filters/flt_priv.h"
 #include "common/wire/eth.h"
+#include "common/wire/icmp.h"
 #include "common/wire/ip4.h"
 #include "common/wire/tcp.h"
 #include "common/wire/udp.h"
@@ -58,6 +60,66 @@ set_manager(struct flt_verdict *v)
 	v->action = FLT_ACT_MANAGER;
 	v->reason = FLT_DROP_NONE;
 	return PC_DONE;
+}
+
+/* RFC 792's parameter problem; common/wire/icmp.h names only what others use. */
+#define ICMP_PARAM_PROBLEM 12
+
+/* What an ICMP error must quote of the offending datagram besides its IP
+ * header (RFC 792): 8 bytes, which for UDP and TCP hold both ports. */
+#define ICMP_QUOTE_L4 8
+
+/*
+ * An unfragmented ICMP message (@pl bytes at @icmp, after the outer IPv4
+ * header @ih): if it is an error (destination unreachable, time exceeded,
+ * parameter problem) about a UDP or TCP datagram we sent, key it like a
+ * reply to that datagram, so that it reaches the flow that sent it, whose
+ * stack turns it into an error (ECONNREFUSED, ...). The quoted datagram was
+ * sent BY us: its source is the local side of the key, its destination the
+ * remote. Everything the key is built from is checked first, within the
+ * ICMP payload; anything that does not check out is the flow manager's, as
+ * every ICMP message was before (it counts and drops what it does not want).
+ * The ICMP checksum is left to the flow's stack, as the UDP and TCP ones are:
+ * a wrong one harms no one else. Out of line: rare, and parse() stays small.
+ */
+static SLUICE_COLD unsigned
+parse_icmp_error(const struct ip4_hdr *ih, const uint8_t *icmp, unsigned pl, struct pinfo *pi,
+    struct flt_verdict *v)
+{
+	const struct ip4_hdr *qh;
+	const struct udp_hdr *qp; /* the first 8 bytes of UDP and TCP alike: ports first */
+	unsigned qihl;
+
+	if (pl < ICMP_HDR_LEN + IP4_HDR_LEN)
+		return set_manager(v);
+	qh = (const struct ip4_hdr *)(icmp + ICMP_HDR_LEN);
+	/* Echo, timestamps, redirects...: the flow manager's business. */
+	if (icmp[0] != ICMP_DEST_UNREACH && icmp[0] != ICMP_TIME_EXCEED &&
+	    icmp[0] != ICMP_PARAM_PROBLEM)
+		return set_manager(v);
+	qihl = wire_ip4_hdr_len(qh);
+	if (wire_ip4_version(qh) != IP4_VERSION || qihl < IP4_HDR_LEN ||
+	    ICMP_HDR_LEN + qihl + ICMP_QUOTE_L4 > pl)
+		return set_manager(v);
+	if (qh->proto != IP4_PROTO_UDP && qh->proto != IP4_PROTO_TCP)
+		return set_manager(v);
+	/* Only a datagram's first fragment carries the ports; none of ours has
+	 * the reserved flag, and ours had at least the 8 bytes quoted. */
+	if ((ntohs(qh->frag_off) & (IP4_FLAG_RF | IP4_OFF_MASK)) ||
+	    ntohs(qh->tot_len) < qihl + ICMP_QUOTE_L4)
+		return set_manager(v);
+	/* The error goes to the quoted datagram's sender, as any frame a flow
+	 * receives is addressed to its local address. */
+	if (qh->src != ih->dst)
+		return set_manager(v);
+	qp = (const struct udp_hdr *)((const uint8_t *)qh + qihl);
+	memset(&pi->key, 0, sizeof(pi->key));
+	pi->key.local_addr = qh->src;
+	pi->key.remote_addr = qh->dst;
+	pi->key.local_port = qp->src_port;
+	pi->key.remote_port = qp->dst_port;
+	pi->key.proto = qh->proto;
+	return PC_LOOKUP;
 }
 
 /*
@@ -103,8 +165,12 @@ parse(const uint8_t *p, unsigned len, struct pinfo *pi, struct flt_verdict *v)
 	pl = tot - ihl;
 	if (unlikely((frag & IP4_FLAG_RF) || ihl + off + pl > IP4_MAX_LEN))
 		return set_drop(v, FLT_DROP_BAD_FRAG);
-	if (unlikely(ih->proto != IP4_PROTO_UDP && ih->proto != IP4_PROTO_TCP))
+	if (unlikely(ih->proto != IP4_PROTO_UDP && ih->proto != IP4_PROTO_TCP)) {
+		/* A fragmented ICMP message is no error worth a flow's time. */
+		if (ih->proto == IP4_PROTO_ICMP && !(frag & (IP4_FLAG_MF | IP4_OFF_MASK)))
+			return parse_icmp_error(ih, (const uint8_t *)ih + ihl, pl, pi, v);
 		return set_manager(v);
+	}
 
 	memset(&pi->key, 0, sizeof(pi->key));
 	pi->key.local_addr = ih->dst;

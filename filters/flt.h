@@ -10,6 +10,8 @@
  *
  *   frames --parse--> malformed?  ------------------------> DROP (reason)
  *              |      not IPv4 / not UDP or TCP  ---------> MANAGER
+ *              |      ICMP error quoting our UDP or TCP datagram:
+ *              |        key from the quote, turned around
  *              v
  *        5-tuple key --bulk lookup--> hit -----------------> FLOW (id)
  *              | miss
@@ -275,7 +277,9 @@ void flt_reader_online(struct flt_table *tbl);
 /*
  * Classify a burst of received frames. Frames are parsed and checked (every
  * length, the IPv4 header checksum; docs/filters.md lists the rules), then
- * looked up by 5-tuple and 3-tuple in bulk. The frames are only read, and
+ * looked up by 5-tuple and 3-tuple in bulk. An ICMP destination unreachable,
+ * time exceeded or parameter problem is looked up by the UDP or TCP datagram
+ * it quotes, as the flow that sent it. The frames are only read, and
  * only during the call. Each verdict is counted in the table's counters.
  *
  * @pkts, @lens: n frames (starting at the Ethernet header, without FCS).

@@ -7,14 +7,19 @@
  *       its sender. Zero copy on both sides, except the one copy from the
  *       receive channel to the transmit channel, which are different memory.
  *       Prints "serving A.B.C.D:P flow ID" once the flow is open; on SIGINT
- *       or SIGTERM prints its counters and exits 0.
+ *       or SIGTERM prints its counters and exits 0. Its receive buffers
+ *       hold a whole datagram of up to 16384 bytes (the stack's max_dgram):
+ *       a port that reassembles fragments (net_af_packet) delivers them so.
  *
- *   udp_echo client ADDR PORT [--count N] [--size S] [--sizes A-B] [--step K]
- *                   [--timeout MS] [--socket PATH]
+ *   udp_echo client ADDR PORT [--count N] [--size S] [--sizes A-B|A,B,...]
+ *                   [--step K] [--timeout MS] [--socket PATH]
  *       A connected flow to ADDR:PORT: sends N datagrams (sizes cycling
- *       through A..B in steps of K, or all of size S) one at a time and
- *       checks that each comes back intact within MS ms (default 1000).
- *       Prints one line of results; exits 0 only if every one came back.
+ *       through A..B in steps of K, or through the list A,B,..., or all of
+ *       size S) one at a time and checks that each comes back intact within
+ *       MS ms (default 1000). Prints one line of results, and an error line
+ *       for each ICMP error the stack reports (e.g. "recv: Connection
+ *       refused" when nothing listens there); exits 0 only if every one came
+ *       back.
  *
  * The flow manager's socket: --socket, else $SLUICE_FLOWMGR, else
  * /run/sluice/flowmgr.sock. Only the public API is used.
@@ -31,6 +36,27 @@
 
 #define BURST 32
 
+/* Most sizes --sizes A,B,... takes. */
+#define MAX_LIST 64
+
+/* What a receive buffer holds besides the payload: Ethernet, IPv4 with the
+ * most options, UDP. */
+#define FRAME_OVERHEAD (14 + 60 + 8)
+
+/*
+ * Receive buffers for whole datagrams of up to max_dgram bytes. Fragments
+ * need only the default (an MTU each), but net_af_packet hands the driver
+ * datagrams the kernel has already reassembled, and the driver drops what
+ * does not fit the buffer (its RX_TOO_BIG counter).
+ */
+static uint32_t
+rx_buf_size_for(uint32_t max_dgram)
+{
+	uint32_t n = (max_dgram + FRAME_OVERHEAD + 63) / 64 * 64;
+
+	return n < 2048 ? 2048 : n > 65536 ? 65536 : n;
+}
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -43,9 +69,10 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: udp_echo server [--port P] [--socket PATH]\n"
-			"       udp_echo client ADDR PORT [--count N] [--size S] [--sizes A-B]\n"
-			"                       [--step K] [--timeout MS] [--socket PATH]\n");
+	fprintf(stderr,
+	    "usage: udp_echo server [--port P] [--socket PATH]\n"
+	    "       udp_echo client ADDR PORT [--count N] [--size S] [--sizes A-B|A,B,...]\n"
+	    "                       [--step K] [--timeout MS] [--socket PATH]\n");
 	exit(2);
 }
 
@@ -71,7 +98,8 @@ print_stats(struct as_flow *f)
 static int
 server(struct as_ctx *ctx, uint16_t port)
 {
-	struct as_flow_cfg cfg = {.kind = AS_UDP_BOUND, .local.port = port};
+	struct as_flow_cfg cfg = {
+	    .kind = AS_UDP_BOUND, .local.port = port, .rx_buf_size = rx_buf_size_for(16384)};
 	struct as_flow_info info;
 	struct as_flow *f;
 	unsigned long long echoed = 0;
@@ -151,10 +179,18 @@ fill(uint8_t *p, uint32_t len, uint32_t seq)
 		memcpy(p, &seq, 4); /* so that a late reply is told apart */
 }
 
+/* The sizes to send: lo..hi in steps of step, or, if n_list > 0, list[]. */
+struct sizes {
+	uint32_t lo, hi, step;
+	const uint32_t *list;
+	unsigned n_list;
+};
+
 static int
-client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, uint32_t lo, uint32_t hi,
-    uint32_t step, int timeout_ms)
+client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, const struct sizes *sz,
+    int timeout_ms)
 {
+	uint32_t lo = sz->lo, hi = sz->hi, step = sz->step;
 	struct as_flow_cfg cfg = {.kind = AS_UDP_CONNECTED, .remote = {addr, port}};
 	static uint8_t out[AS_MAX_DGRAM], in[AS_MAX_DGRAM];
 	unsigned ok = 0, lost = 0, bad = 0, errs = 0;
@@ -165,6 +201,7 @@ client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, uint32_
 	if (hi > AS_MAX_DGRAM)
 		hi = AS_MAX_DGRAM;
 	cfg.max_dgram = hi > 16384 ? hi : 0;
+	cfg.rx_buf_size = rx_buf_size_for(hi);
 	f = as_udp_open(ctx, &cfg);
 	if (!f) {
 		fprintf(stderr, "udp_echo: open: %s (%s)\n", strerror(errno), as_errmsg());
@@ -175,6 +212,8 @@ client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, uint32_
 		double t = now_s(), deadline = t + timeout_ms / 1000.0;
 		int rc;
 
+		if (sz->n_list)
+			size = sz->list[i % sz->n_list];
 		fill(out, size, i);
 		rc = as_send(f, out, size, timeout_ms);
 		if (rc < 0) {
@@ -235,6 +274,8 @@ main(int argc, char **argv)
 {
 	struct as_ctx_cfg cc = {.software = "udp_echo"};
 	uint32_t port = 7, addr = 0, lo = 64, hi = 64, step = 1, count = 0;
+	uint32_t list[MAX_LIST];
+	struct sizes sz = {.list = list};
 	int timeout_ms = 1000, rc;
 	bool is_server;
 	struct as_ctx *ctx;
@@ -264,13 +305,33 @@ main(int argc, char **argv)
 			cc.socket = v;
 		else if (strcmp(argv[i], "--count") == 0)
 			count = num(v, 100000000);
-		else if (strcmp(argv[i], "--size") == 0)
+		else if (strcmp(argv[i], "--size") == 0) {
 			lo = hi = num(v, AS_MAX_DGRAM);
-		else if (strcmp(argv[i], "--step") == 0)
+			sz.n_list = 0;
+		} else if (strcmp(argv[i], "--step") == 0)
 			step = num(v, AS_MAX_DGRAM);
 		else if (strcmp(argv[i], "--timeout") == 0)
 			timeout_ms = (int)num(v, 600000);
-		else if (strcmp(argv[i], "--sizes") == 0) {
+		else if (strcmp(argv[i], "--sizes") == 0 && strchr(v, ',')) {
+			char a[16];
+
+			lo = AS_MAX_DGRAM;
+			hi = 0;
+			sz.n_list = 0;
+			for (const char *p = v; *p; p += *p == ',') {
+				size_t n = strcspn(p, ",");
+
+				if (n == 0 || n >= sizeof(a) || sz.n_list == MAX_LIST)
+					usage();
+				memcpy(a, p, n);
+				a[n] = '\0';
+				list[sz.n_list] = num(a, AS_MAX_DGRAM);
+				lo = list[sz.n_list] < lo ? list[sz.n_list] : lo;
+				hi = list[sz.n_list] > hi ? list[sz.n_list] : hi;
+				sz.n_list++;
+				p += n;
+			}
+		} else if (strcmp(argv[i], "--sizes") == 0) {
 			char a[16];
 			const char *dash = strchr(v, '-');
 
@@ -280,13 +341,17 @@ main(int argc, char **argv)
 			a[dash - v] = '\0';
 			lo = num(a, AS_MAX_DGRAM);
 			hi = num(dash + 1, AS_MAX_DGRAM);
+			sz.n_list = 0;
 		} else
 			usage();
 	}
 	if (lo == 0 || lo > hi || step == 0)
 		usage();
 	if (count == 0)
-		count = (hi - lo) / step + 1;
+		count = sz.n_list ? sz.n_list : (hi - lo) / step + 1;
+	sz.lo = lo;
+	sz.hi = hi;
+	sz.step = step;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	ctx = as_ctx_create(&cc);
@@ -297,7 +362,7 @@ main(int argc, char **argv)
 	if (is_server)
 		rc = server(ctx, (uint16_t)port);
 	else
-		rc = client(ctx, addr, (uint16_t)port, count, lo, hi, step, timeout_ms);
+		rc = client(ctx, addr, (uint16_t)port, count, &sz, timeout_ms);
 	as_ctx_destroy(ctx);
 	return rc;
 }

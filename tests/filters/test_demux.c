@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "common/wire/eth.h"
+#include "common/wire/icmp.h"
 #include "common/wire/ip4.h"
 #include "common/wire/tcp.h"
 #include "common/wire/udp.h"
@@ -204,6 +205,306 @@ test_icmp_and_other_protocols_go_to_manager(void **state)
 	assert_manager(classify(&s));
 	s.proto = 47; /* GRE */
 	assert_manager(classify(&s));
+}
+
+/*
+ * A datagram above the MTU that arrives whole (net_af_packet's kernel side
+ * reassembles fragments) is a legal IPv4 datagram: classified by its ports
+ * like any other, up to the largest frame a 16-bit length holds.
+ */
+static void
+test_datagram_above_the_mtu_arriving_whole_reaches_its_flow(void **state)
+{
+	static uint8_t big[UINT16_MAX];
+	static const uint16_t sizes[] = {1515, 8042, UINT16_MAX};
+	struct pkt_spec s = pkt_udp_default();
+	struct ip4_hdr *ih = (struct ip4_hdr *)(big + ETH_HDR_LEN);
+	struct udp_hdr *uh = (struct udp_hdr *)(big + ETH_HDR_LEN + IP4_HDR_LEN);
+
+	(void)state;
+	add(FLOW_BND, IP4_PROTO_UDP, FLT_KIND_BOUND, 7000, 0, 0);
+	s.payload_len = 0;
+	pkt_build(big, &s);
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		uint16_t len = sizes[i];
+
+		ih->tot_len = htons((uint16_t)(len - ETH_HDR_LEN));
+		uh->len = htons((uint16_t)(len - ETH_HDR_LEN - IP4_HDR_LEN));
+		pkt_fix_ip_csum(big);
+		assert_flow(flt_test_one(tbl, big, len, NOW), FLOW_BND);
+		/* Cut short of its total length (a frame too small for it): dropped. */
+		assert_drop(flt_test_one(tbl, big, (uint16_t)(len - 1), NOW), FLT_DROP_BAD_IP_LEN);
+	}
+}
+
+/* ---- ICMP errors about our datagrams --------------------------------- */
+
+#define ICMP_PARAM_PROBLEM 12
+
+/* The datagram a flow sent, as the ICMP error will quote it. */
+static uint8_t sent[PKT_MAX];
+
+/* Build into sent what LOCAL:lport sent to raddr:rport (proto), and return
+ * where its IPv4 header starts. */
+static uint8_t *
+build_sent(uint8_t proto, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	struct pkt_spec s = pkt_udp_default();
+
+	s.proto = proto;
+	s.src = LOCAL;
+	s.sport = lport;
+	s.dst = raddr;
+	s.dport = rport;
+	s.payload_len = 100;
+	pkt_build(sent, &s);
+	return sent + ETH_HDR_LEN;
+}
+
+/*
+ * An ICMP error (type, code) from @from to LOCAL that quotes @quote_len
+ * bytes of the datagram in sent (its IPv4 header and what follows). The
+ * ICMP checksum is right. Returns the frame's length in buf.
+ */
+static uint16_t
+icmp_error(uint8_t type, uint8_t code, uint32_t from, unsigned quote_len)
+{
+	struct pkt_spec s = pkt_udp_default();
+	uint8_t *icmp = buf + ETH_HDR_LEN + IP4_HDR_LEN;
+	uint16_t len, c;
+
+	s.proto = IP4_PROTO_ICMP;
+	s.src = from;
+	s.dst = LOCAL;
+	s.payload_len = (uint16_t)(ICMP_HDR_LEN + quote_len);
+	len = pkt_build(buf, &s);
+	memset(icmp, 0, ICMP_HDR_LEN);
+	icmp[0] = type;
+	icmp[1] = code;
+	memcpy(icmp + ICMP_HDR_LEN, sent + ETH_HDR_LEN, quote_len);
+	c = wire_inet_csum(icmp, ICMP_HDR_LEN + quote_len);
+	memcpy(icmp + 2, &c, 2);
+	return len;
+}
+
+/* A quoted header edited by a test gets a right checksum again. */
+static void
+fix_sent(void)
+{
+	pkt_fix_ip_csum(sent);
+}
+
+static struct flt_verdict
+classify_icmp(uint8_t type, uint8_t code, uint32_t from, unsigned quote_len)
+{
+	uint16_t len = icmp_error(type, code, from, quote_len);
+
+	return flt_test_one(tbl, buf, len, NOW);
+}
+
+/* What RFC 792 asks routers and hosts to quote: the IP header and 8 bytes. */
+#define QUOTE (IP4_HDR_LEN + 8)
+
+static void
+test_icmp_port_unreachable_reaches_the_connected_flow_that_sent(void **state)
+{
+	struct flt_stats st;
+
+	(void)state;
+	add(FLOW_CON, IP4_PROTO_UDP, FLT_KIND_CONNECTED, 7000, REMOTE, 5000);
+	add(FLOW_TCP, IP4_PROTO_TCP, FLT_KIND_CONNECTED, 7000, REMOTE, 5000);
+	build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
+	assert_flow(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE), FLOW_CON);
+	/* Linux quotes as much as fits in 576 bytes: more is fine. */
+	assert_flow(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, IP4_HDR_LEN + 108),
+	    FLOW_CON);
+	/* From a router on the way, not the peer: the quote decides. */
+	assert_flow(classify_icmp(ICMP_TIME_EXCEED, 0, OTHER, QUOTE), FLOW_CON);
+	assert_flow(classify_icmp(ICMP_PARAM_PROBLEM, 0, OTHER, QUOTE), FLOW_CON);
+	assert_flow(
+	    classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_NEEDFRAG, OTHER, QUOTE), FLOW_CON);
+	/* The same ports over TCP: the quoted protocol picks the flow. */
+	build_sent(IP4_PROTO_TCP, 7000, REMOTE, 5000);
+	assert_flow(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE), FLOW_TCP);
+	flt_stats_get(tbl, &st);
+	assert_int_equal(st.rx_flow, 6);
+	assert_int_equal(st.rx_manager, 0);
+}
+
+static void
+test_icmp_error_reaches_the_bound_flow_that_sent(void **state)
+{
+	(void)state;
+	add(FLOW_BND, IP4_PROTO_UDP, FLT_KIND_BOUND, 7000, 0, 0);
+	build_sent(IP4_PROTO_UDP, 7000, OTHER, 9999);
+	assert_flow(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, OTHER, QUOTE), FLOW_BND);
+	/* A connected flow of the same local port to that peer beats it. */
+	add(FLOW_CON, IP4_PROTO_UDP, FLT_KIND_CONNECTED, 7000, OTHER, 9999);
+	assert_flow(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, OTHER, QUOTE), FLOW_CON);
+	/* A first fragment of ours carries the ports too. */
+	build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
+	sent[ETH_HDR_LEN + 6] = IP4_FLAG_MF >> 8;
+	fix_sent();
+	assert_flow(classify_icmp(ICMP_TIME_EXCEED, 1, REMOTE, QUOTE), FLOW_BND);
+}
+
+static void
+test_icmp_error_about_a_port_no_flow_owns_goes_to_manager(void **state)
+{
+	uint16_t len;
+
+	(void)state;
+	add(FLOW_CON, IP4_PROTO_UDP, FLT_KIND_CONNECTED, 7000, REMOTE, 5000);
+	add(FLOW_BND, IP4_PROTO_UDP, FLT_KIND_BOUND, 7001, 0, 0);
+	build_sent(IP4_PROTO_UDP, 7002, REMOTE, 5000);
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+	/* Our port, but TCP, which no flow of that port speaks. */
+	build_sent(IP4_PROTO_TCP, 7001, REMOTE, 5000);
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+	/* The quote names the flow, but the error is addressed to another host. */
+	build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
+	len = icmp_error(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE);
+	memcpy(buf + ETH_HDR_LEN + 16, &(uint32_t){OTHER}, 4);
+	pkt_fix_ip_csum(buf);
+	assert_manager(flt_test_one(tbl, buf, len, NOW));
+	/* A datagram the peer sent us, quoted back the wrong way round. */
+	build_sent(IP4_PROTO_UDP, 5000, REMOTE, 7000);
+	memcpy(sent + ETH_HDR_LEN + 12, &(uint32_t){REMOTE}, 4);
+	memcpy(sent + ETH_HDR_LEN + 16, &(uint32_t){LOCAL}, 4);
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+}
+
+static void
+test_icmp_error_with_a_bad_quote_goes_to_manager(void **state)
+{
+	uint8_t *qh;
+	uint16_t len;
+
+	(void)state;
+	add(FLOW_CON, IP4_PROTO_UDP, FLT_KIND_CONNECTED, 7000, REMOTE, 5000);
+	add(FLOW_BND, IP4_PROTO_UDP, FLT_KIND_BOUND, 7000, 0, 0);
+	add(FLOW_TCP, IP4_PROTO_TCP, FLT_KIND_CONNECTED, 7000, REMOTE, 5000);
+
+	/* Truncated: fewer than 8 bytes of the transport header, or of the IP header. */
+	qh = build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE - 1));
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, 4));
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, 0));
+	/* ... even when Ethernet padding follows: the IP total length counts. */
+	len = icmp_error(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE - 4);
+	memcpy(buf + len, qh + QUOTE - 4, 4);
+	assert_manager(flt_test_one(tbl, buf, (uint16_t)(len + 4), NOW));
+	assert_flow(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE), FLOW_CON);
+
+	/* Quoted IHL below 5, or beyond what is quoted (the ports would be
+	 * read from the wrong place, or from past the message). */
+	qh[0] = 0x44;
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+	qh[0] = 0x46;
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+	qh[0] = 0x4f;
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+	/* Quoted version 6. */
+	qh[0] = 0x65;
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+
+	/* Quoted protocol ICMP (an error about an error) or GRE. */
+	qh = build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
+	qh[9] = IP4_PROTO_ICMP;
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+	qh[9] = 47;
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+
+	/* A later fragment quoted: its first 8 bytes are data, not ports. */
+	qh = build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
+	qh[6] = 0x00;
+	qh[7] = 185; /* offset 1480 */
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_TIME_EXCEED, 1, REMOTE, QUOTE));
+	qh[6] = IP4_FLAG_MF >> 8;
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_TIME_EXCEED, 1, REMOTE, QUOTE));
+	/* The reserved flag, which nothing of ours sends. */
+	qh[6] = IP4_FLAG_RF >> 8;
+	qh[7] = 0;
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+
+	/* A quoted total length too short to have held the 8 bytes quoted. */
+	qh = build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
+	qh[2] = 0;
+	qh[3] = QUOTE - 1;
+	fix_sent();
+	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+
+	/* Not an error: echo and the rest stay with the flow manager, whatever follows. */
+	build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
+	assert_manager(classify_icmp(ICMP_ECHO_REQUEST, 0, REMOTE, QUOTE));
+	assert_manager(classify_icmp(ICMP_ECHO_REPLY, 0, REMOTE, QUOTE));
+	assert_manager(classify_icmp(5 /* redirect */, 1, REMOTE, QUOTE));
+	assert_manager(classify_icmp(4 /* source quench */, 0, REMOTE, QUOTE));
+
+	/* An error that is itself fragmented. */
+	len = icmp_error(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE);
+	buf[ETH_HDR_LEN + 6] = IP4_FLAG_MF >> 8;
+	pkt_fix_ip_csum(buf);
+	assert_manager(flt_test_one(tbl, buf, len, NOW));
+
+	/* The outer header is checked first, as for any frame. */
+	len = icmp_error(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE);
+	buf[ETH_HDR_LEN + 10] ^= 0xff;
+	assert_drop(flt_test_one(tbl, buf, len, NOW), FLT_DROP_BAD_CSUM);
+	len = icmp_error(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE);
+	assert_drop(flt_test_one(tbl, buf, (uint16_t)(len - 1), NOW), FLT_DROP_BAD_IP_LEN);
+}
+
+/* Random bytes after a well-formed ICMP error header never reach a flow they do not name. */
+static void
+test_icmp_error_with_random_quotes_never_misroutes(void **state)
+{
+	uint32_t x = 12345;
+	unsigned to_flow = 0;
+
+	(void)state;
+	add(FLOW_CON, IP4_PROTO_UDP, FLT_KIND_CONNECTED, 7000, REMOTE, 5000);
+	add(FLOW_BND, IP4_PROTO_UDP, FLT_KIND_BOUND, 7001, 0, 0);
+	for (unsigned i = 0; i < 20000; i++) {
+		uint8_t *qh = build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
+		unsigned quote = QUOTE, pos;
+		struct flt_verdict v;
+
+		/* Flip a few bytes of the quote's header and ports, and cut it. */
+		for (unsigned k = 0; k < 3; k++) {
+			x = x * 1103515245u + 12345u;
+			pos = (x >> 8) % QUOTE;
+			qh[pos] = (uint8_t)(x >> 20);
+		}
+		x = x * 1103515245u + 12345u;
+		if ((x >> 16) % 4 == 0)
+			quote = (x >> 20) % (QUOTE + 1);
+		v = classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, quote);
+		assert_true(v.action == FLT_ACT_FLOW || v.action == FLT_ACT_MANAGER);
+		if (v.action == FLT_ACT_FLOW) {
+			/* Only when the quote still names that flow's ports and ours. */
+			uint16_t sport =
+			    (uint16_t)(qh[(qh[0] & 15) * 4] << 8 | qh[(qh[0] & 15) * 4 + 1]);
+
+			assert_true(quote >= (qh[0] & 15) * 4u + 8);
+			assert_int_equal(qh[9], IP4_PROTO_UDP);
+			assert_true(sport == 7000 || sport == 7001);
+			assert_memory_equal(qh + 12, &(uint32_t){LOCAL}, 4);
+			to_flow++;
+		}
+	}
+	/* Both outcomes were exercised. */
+	assert_true(to_flow > 1000 && to_flow < 19000);
 }
 
 static void
@@ -568,6 +869,12 @@ main(void)
 	    T(test_unclaimed_udp_and_tcp_go_to_manager),
 	    T(test_non_ipv4_ethertypes_go_to_manager),
 	    T(test_icmp_and_other_protocols_go_to_manager),
+	    T(test_datagram_above_the_mtu_arriving_whole_reaches_its_flow),
+	    T(test_icmp_port_unreachable_reaches_the_connected_flow_that_sent),
+	    T(test_icmp_error_reaches_the_bound_flow_that_sent),
+	    T(test_icmp_error_about_a_port_no_flow_owns_goes_to_manager),
+	    T(test_icmp_error_with_a_bad_quote_goes_to_manager),
+	    T(test_icmp_error_with_random_quotes_never_misroutes),
 	    T(test_truncated_frames_are_dropped),
 	    T(test_ip_version_other_than_4_is_dropped),
 	    T(test_ihl_below_five_is_dropped),

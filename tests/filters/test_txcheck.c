@@ -351,6 +351,71 @@ test_fragments_are_refused_unless_allowed(void **state)
 	assert_reason(check(&t, len), FLT_TX_BAD_FRAG);
 }
 
+/*
+ * An 8000-byte UDP datagram above a 1500-byte MTU, cut as the application's
+ * stack cuts it ((1500 - 20) & ~7 = 1480 bytes of IP payload a fragment):
+ * each fragment is within the MTU and passes; the same first fragment one
+ * unit longer, or the datagram whole, is TOO_BIG.
+ */
+static void
+test_a_datagram_above_the_mtu_passes_as_fragments_within_it(void **state)
+{
+	enum { DGRAM = 8000 + UDP_HDR_LEN, STEP = 1480 };
+	struct flt_tx_spec ts = udp_spec(1);
+	struct flt_tx_template t;
+	struct ip4_hdr *ih = (struct ip4_hdr *)(frame + ETH_HDR_LEN);
+	struct udp_hdr *uh = (struct udp_hdr *)(frame + ETH_HDR_LEN + IP4_HDR_LEN);
+	uint16_t hdr_len = 0;
+	unsigned n = 0;
+
+	(void)state;
+	ts.flags = FLT_TX_F_FRAGMENTS;
+	ts.mtu = 1500;
+	assert_int_equal(flt_tx_template_init(&t, &ts), 0);
+	for (unsigned off = 0; off < DGRAM; off += STEP, n++) {
+		struct pkt_spec s = pkt_udp_default();
+		unsigned part = DGRAM - off < STEP ? DGRAM - off : STEP;
+		uint16_t len;
+
+		/* A later fragment's first 8 bytes are payload; the builder's UDP
+		 * header there is just bytes to the check. */
+		s.payload_len = (uint16_t)(part - UDP_HDR_LEN);
+		s.frag_off = (uint16_t)((off + part < DGRAM ? IP4_FLAG_MF : 0) | off / 8);
+		len = build(&s);
+		if (off == 0)
+			uh->len = htons(DGRAM);
+		assert_true(len <= ETH_HDR_LEN + 1500);
+		assert_int_equal(flt_txcheck(tbl, &t, frame, len, priv, &hdr_len), FLT_TX_OK);
+		assert_int_equal(hdr_len, ETH_HDR_LEN + IP4_HDR_LEN + (off == 0 ? UDP_HDR_LEN : 0));
+	}
+	assert_int_equal(n, 6);
+
+	/* One unit more than the MTU allows. */
+	{
+		struct pkt_spec s = pkt_udp_default();
+		uint16_t len;
+
+		s.payload_len = STEP + 8 - UDP_HDR_LEN;
+		s.frag_off = IP4_FLAG_MF;
+		len = build(&s);
+		uh->len = htons(DGRAM);
+		assert_reason(flt_txcheck(tbl, &t, frame, len, priv, &hdr_len), FLT_TX_TOO_BIG);
+	}
+	/* Whole, unfragmented. */
+	{
+		static uint8_t whole[ETH_HDR_LEN + IP4_HDR_LEN + DGRAM];
+
+		memcpy(whole, frame, ETH_HDR_LEN + IP4_HDR_LEN + UDP_HDR_LEN);
+		ih = (struct ip4_hdr *)(whole + ETH_HDR_LEN);
+		ih->tot_len = htons(IP4_HDR_LEN + DGRAM);
+		ih->frag_off = 0;
+		pkt_fix_ip_csum(whole);
+		assert_reason(
+		    flt_txcheck(tbl, &t, whole, sizeof(whole), priv, &hdr_len), FLT_TX_TOO_BIG);
+	}
+	assert_int_equal(refused(FLT_TX_TOO_BIG), 2);
+}
+
 static void
 test_truncated_frames_are_refused(void **state)
 {
@@ -449,6 +514,7 @@ main(void)
 	    T(test_lengths_that_disagree_are_refused),
 	    T(test_tcp_data_offset_outside_segment_is_refused),
 	    T(test_datagram_over_mtu_is_refused),
+	    T(test_a_datagram_above_the_mtu_passes_as_fragments_within_it),
 	    T(test_fragments_are_refused_unless_allowed),
 	    T(test_truncated_frames_are_refused),
 	    T(test_burst_checks_each_frame_and_counts_each_reason),
