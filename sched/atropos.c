@@ -680,9 +680,16 @@ sch_charge(struct sch *s, uint32_t i, uint32_t frame_len, uint64_t now)
 
 	wb = sch_wire_bytes(frame_len);
 	cost = (int64_t)(wb << SCH_WU_SHIFT);
-	/* The link is busy until the later of now and its last frame's end. */
-	if (now > s->link_free_ns) {
-		s->link_free_ns = now;
+	/*
+	 * The frame starts when the link frees, or now if that is later; but
+	 * a link that freed only a little before now (the caller came back
+	 * late) keeps its clock, up to catchup_ns behind, so that the time
+	 * the caller overslept is sent now rather than lost: a paced link
+	 * otherwise carries less than its rate by the mean lateness of the
+	 * caller's timer per frame.
+	 */
+	if (now > s->link_free_ns + s->catchup_ns) {
+		s->link_free_ns = now - s->catchup_ns;
 		s->link_free_frac = 0;
 	}
 	q = wb * s->ns_per_byte_q32;

@@ -108,7 +108,7 @@ sch_create(const struct sch_cfg *cfg)
 
 	if (!cfg || cfg->link_bps < SCH_MIN_LINK_BPS || cfg->link_bps > SCH_MAX_LINK_BPS ||
 	    cfg->max_flows > SCH_MAX_FLOWS || cfg->max_period_ns > SCH_MAX_PERIOD_NS ||
-	    cfg->max_frame_len > SCH_MAX_FRAME_LEN ||
+	    cfg->max_frame_len > SCH_MAX_FRAME_LEN || cfg->catchup_ns > SCH_MAX_CATCHUP_NS ||
 	    (cfg->max_frame_len && cfg->max_frame_len < SCH_WIRE_MIN_FRAME))
 		goto out_inval;
 
@@ -137,6 +137,7 @@ sch_create(const struct sch_cfg *cfg)
 	s->link_bps = cfg->link_bps;
 	s->ns_per_byte_q32 = (uint64_t)((((u128)8u * NS_PER_S) << 32) / cfg->link_bps);
 	s->max_period_ns = max_period;
+	s->catchup_ns = cfg->catchup_ns ? cfg->catchup_ns : SCH_DEFAULT_CATCHUP_NS;
 	s->min_period_ns = 2ull << gshift;
 	s->max_flows = cfg->max_flows ? cfg->max_flows : SCH_DEFAULT_FLOWS;
 	s->max_frame_len = cfg->max_frame_len ? cfg->max_frame_len : SCH_DEFAULT_FRAME_LEN;

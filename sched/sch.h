@@ -92,14 +92,16 @@ extern "C" {
 #define SCH_WIRE_OVERHEAD  (SCH_WIRE_FCS + SCH_WIRE_PREAMBLE + SCH_WIRE_IFG)
 
 /* Limits of struct sch_cfg. */
-#define SCH_MIN_LINK_BPS      1000000ull	/* 1 Mbit/s */
-#define SCH_MAX_LINK_BPS      10000000000000ull /* 10 Tbit/s */
-#define SCH_MAX_FLOWS	      (1u << 24)
-#define SCH_MAX_PERIOD_NS     (64ull * 1000000000ull) /* 64 s */
-#define SCH_MAX_FRAME_LEN     65535u
-#define SCH_DEFAULT_FLOWS     1024u
-#define SCH_DEFAULT_PERIOD_NS 1000000000ull /* 1 s */
-#define SCH_DEFAULT_FRAME_LEN 1514u
+#define SCH_MIN_LINK_BPS       1000000ull	 /* 1 Mbit/s */
+#define SCH_MAX_LINK_BPS       10000000000000ull /* 10 Tbit/s */
+#define SCH_MAX_FLOWS	       (1u << 24)
+#define SCH_MAX_PERIOD_NS      (64ull * 1000000000ull) /* 64 s */
+#define SCH_MAX_FRAME_LEN      65535u
+#define SCH_DEFAULT_FLOWS      1024u
+#define SCH_DEFAULT_PERIOD_NS  1000000000ull /* 1 s */
+#define SCH_DEFAULT_FRAME_LEN  1514u
+#define SCH_DEFAULT_CATCHUP_NS 200000ull   /* 200 us */
+#define SCH_MAX_CATCHUP_NS     10000000ull /* 10 ms */
 
 /*
  * Scheduler configuration. Zero means "the default".
@@ -115,6 +117,17 @@ struct sch_cfg {
 	 * (16384 ns for 1 s). Periods must be at least two slots long.
 	 */
 	uint64_t slot_ns;
+	/*
+	 * How far the link's clock may lag behind the caller's. A caller that
+	 * comes back late (a timer that fires after the next frame was due)
+	 * may then send what it missed at once, up to this much wire time,
+	 * instead of losing that time for good; over any interval the link
+	 * carries at most its rate times the interval, plus this. 1 ns gives
+	 * the strict pacer (no frame starts before the previous one ended, in
+	 * the caller's clock). SCH_DEFAULT_CATCHUP_NS; at most
+	 * SCH_MAX_CATCHUP_NS.
+	 */
+	uint64_t catchup_ns;
 };
 
 /* A flow's guarantee. */

@@ -197,7 +197,8 @@ struct sch {
 	uint64_t ns_per_byte_q32; /* ns per byte-time, 32.32 fixed point */
 	uint64_t max_period_ns;
 	uint64_t min_period_ns;
-	int64_t quantum_wu; /* slack DRR quantum: one maximum frame */
+	uint64_t catchup_ns; /* the link clock's largest lag (sch_cfg) */
+	int64_t quantum_wu;  /* slack DRR quantum: one maximum frame */
 	uint32_t max_flows;
 	uint32_t max_frame_len;
 	unsigned gshift;
@@ -226,7 +227,8 @@ struct sch {
 	uint64_t now;
 	uint64_t next_slot;
 
-	/* Pacing: the link is busy until link_free_ns + link_free_frac/2^32. */
+	/* Pacing: the link is busy until link_free_ns + link_free_frac/2^32,
+	 * a clock that may lag the caller's by up to catchup_ns. */
 	uint64_t link_free_ns;
 	uint64_t link_free_frac;
 

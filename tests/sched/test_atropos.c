@@ -354,6 +354,60 @@ test_pacing_never_exceeds_link_rate(void **state)
 	sim_fini(&sim);
 }
 
+/*
+ * A caller whose timer fires late: it asks again 20 us after each time it
+ * was told (the driver on a loaded machine). With the default catch-up the
+ * link still carries its rate over a second, and never more than its rate
+ * times the elapsed time plus the catch-up; with catch-up 1 ns (the strict
+ * pacer) each frame pays the lateness, 123 us of wire time per 143 us.
+ */
+static uint64_t
+run_late_caller(uint64_t catchup_ns, uint64_t late_ns)
+{
+	struct sch_cfg cfg = {.link_bps = 100000000ull, .max_flows = 4, .catchup_ns = catchup_ns};
+	struct sch_qos be = {.extra = true};
+	uint64_t now = 0, sent_ns = 0, frame_ns = sch_wire_ns(cfg.link_bps, 1514);
+	struct sch *s = sch_create(&cfg);
+
+	assert_non_null(s);
+	assert_int_equal(sch_flow_add(s, 1, &be), 0);
+	assert_int_equal(sch_flow_backlog(s, 1, 1514, 0), 0);
+	while (now < 1 * S) {
+		uint32_t flow;
+		uint64_t next;
+
+		if (sch_dequeue(s, now, &flow, &next) < 0) {
+			assert_true(next > now);
+			now = next + late_ns;
+			continue;
+		}
+		assert_int_equal(flow, 1);
+		assert_int_equal(sch_charge(s, 1, 1514, now), 0);
+		assert_int_equal(sch_flow_backlog(s, 1, 1514, now), 0);
+		sent_ns += frame_ns;
+		/* Never ahead of the link by more than the catch-up. */
+		if (sent_ns > now + frame_ns + (catchup_ns ? catchup_ns : SCH_DEFAULT_CATCHUP_NS))
+			fail_msg("at %llu ns: %llu ns of wire time sent", (unsigned long long)now,
+			    (unsigned long long)sent_ns);
+	}
+	sch_destroy(s);
+	return sent_ns;
+}
+
+static void
+test_late_caller_catches_up_within_the_allowance(void **state)
+{
+	uint64_t frame_ns = sch_wire_ns(100000000ull, 1514);
+	(void)state;
+
+	assert_within(run_late_caller(0, 20000), 1 * S, 0.002);
+	assert_within(run_late_caller(0, 0), 1 * S, 0.002);
+	assert_within(run_late_caller(1, 20000), S * frame_ns / (frame_ns + 20000), 0.01);
+	/* Lateness beyond the allowance is lost, as it must be: 400 us late,
+	 * two frames per wake-up (the 200 us owed and one), 246 us per 446. */
+	assert_within(run_late_caller(0, 400000), S * 2 * frame_ns / (2 * frame_ns + 200000), 0.01);
+}
+
 /* A slice smaller than a frame: one frame every few periods, exact over time. */
 static void
 test_slice_smaller_than_a_frame_still_gets_its_share(void **state)
@@ -383,6 +437,7 @@ main(void)
 	    cmocka_unit_test(test_removed_flow_with_queued_frames_is_never_chosen_again),
 	    cmocka_unit_test(test_slack_is_shared_equally_in_wire_time),
 	    cmocka_unit_test(test_pacing_never_exceeds_link_rate),
+	    cmocka_unit_test(test_late_caller_catches_up_within_the_allowance),
 	    cmocka_unit_test(test_slice_smaller_than_a_frame_still_gets_its_share),
 	};
 
