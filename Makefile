@@ -42,7 +42,7 @@ bench: deps
 demo: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
-	@sh examples/demo.sh build/release out/demo
+	@sh examples/demo.sh build/release out/demo $(DEMO_FLAGS)
 
 format:
 	@sh devtools/check-format.sh --fix

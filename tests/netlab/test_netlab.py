@@ -305,10 +305,10 @@ def case_topologies(ctx):
     ctx.nl("up", "demo", "--no-daemons")
     st = ctx.state()
     sw = st["hosts"]["sw1"]
-    check(sw["kind"] == "switch" and len(sw["interfaces"]) == 3, "switch ports")
+    check(sw["kind"] == "switch" and len(sw["interfaces"]) == 4, "switch ports")
     br = sw["bridges"][0]["name"]
     links = ip_json(ctx, "sw1", "link", "show", "master", br)
-    check(len(links) == 3, f"bridge ports: {links}")
+    check(len(links) == 4, f"bridge ports: {links}")
     for i in sw["interfaces"]:
         f = offloads(ctx, "sw1", i["name"])
         check(f.get("tx-checksumming") == "off", f"switch port {i['name']} tx csum")
