@@ -3,7 +3,7 @@
 """make demo: the Nemesis paper's QoS experiments on tools/netlab, with Linux
 beside Sluice in the same run (docs/demo.md).
 
-    examples/demo/demo.py BUILD_DIR OUT_DIR [--gbit|--no-gbit] [--short]
+    examples/demo/demo.py BUILD_DIR OUT_DIR [--gbit|--no-gbit] [--short] [--only 5a,5b,7]
 
 It brings up netlab's `demo` topology (Sluice sender s1, Sluice receiver s2,
 Linux receiver l1, Linux sender l2, one bridged segment), runs
@@ -39,6 +39,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 NETLAB = os.path.join(REPO, "tools", "netlab")
 PREFIX = "demo"
 BIN_S = 0.2
+# A flow's first and last bins hold its start (its process, its flow
+# opened, other senders starting) and its end: left out of the statistics.
+EDGE_S = 2 * BIN_S
 SIZE = 1472  # payload: one full-size frame per datagram
 PERIOD_MS = 100
 # Every datagram costs this much wire time (examples/common/ex.h): Ethernet
@@ -288,6 +291,23 @@ class Demo:
         self.lab.ns("l2", ["tc", "qdisc", "del", "dev", self.lab.iface("l2"), "root"],
                     capture_output=True)
 
+    def collect(self, blasts, sink, run, kernel):
+        """Wait for the senders, then the sink; HTB off; the sink's bins."""
+        self.lab.wait(blasts, run + 20)
+        self.lab.wait([sink], 20)
+        if kernel:
+            self.htb_off()
+        return read_csv(sink.csv)
+
+    def guaranteed(self, flows, slices, first):
+        """Statistics of flows first, first + 1, ... guaranteed SLICES ms."""
+        res = {}
+        for i, s in enumerate(slices):
+            rows = flows.get(first + i, [])
+            t0, t1 = active(rows)
+            res[first + i] = flow_stats(rows, t0 + EDGE_S, t1 - EDGE_S, self.g_mbps(s))
+        return res
+
     # ---- experiment 5a: guarantees
 
     def exp5a(self, system):
@@ -305,17 +325,8 @@ class Demo:
         blasts = [self.blast(src, lab.addr(dst), 9000, i + 1, name, run, kernel,
                              slice_ms=None if kernel else s, local_port=10001 + i,
                              g=self.g_mbps(s)) for i, s in enumerate(slices)]
-        lab.wait(blasts, run + 20)
-        lab.wait([sink], 20)
-        if kernel:
-            self.htb_off()
-        flows = read_csv(sink.csv)
-        res = {}
-        for i, s in enumerate(slices):
-            rows = flows.get(i + 1, [])
-            t0, t1 = active(rows)
-            res[i + 1] = flow_stats(rows, t0 + BIN_S, t1 - BIN_S, self.g_mbps(s))
-        self.save("fig5a", system, flows, res)
+        flows = self.collect(blasts, sink, run, kernel)
+        self.save("fig5a", system, flows, self.guaranteed(flows, slices, 1))
 
     # ---- experiment 5b: slack
 
@@ -339,17 +350,9 @@ class Demo:
             blasts.append(self.blast(src, lab.addr(dst), 9000, i + 2, name, run - d, kernel,
                                      slice_ms=None if kernel else s, local_port=10002 + i,
                                      g=self.g_mbps(s), delay=d))
-        lab.wait(blasts, run + 20)
-        lab.wait([sink], 20)
-        if kernel:
-            self.htb_off()
-        flows = read_csv(sink.csv)
-        res = {}
+        flows = self.collect(blasts, sink, run, kernel)
+        res = self.guaranteed(flows, slices, 2)
         t0_be, t1_be = active(flows.get(1, []))
-        for i, s in enumerate(slices):
-            rows = flows.get(i + 2, [])
-            t0, t1 = active(rows)
-            res[i + 2] = flow_stats(rows, t0 + BIN_S, t1 - BIN_S, self.g_mbps(s))
         # The best-effort flow, phase by phase: it should get what the
         # guaranteed flows leave of the link.
         be = flows.get(1, [])
@@ -357,10 +360,10 @@ class Demo:
         for k in range(n + 1):
             a, b = t0_be + step * k, min(t0_be + step * (k + 1), t1_be)
             left = self.lab.link - sum(self.g_mbps(s) for s in slices[:k])
-            st = flow_stats(be, a + 2 * BIN_S, b - 2 * BIN_S)
+            st = flow_stats(be, a + EDGE_S, b - EDGE_S)
             st["rest_mbps"] = round(left, 3)
             phases.append(st)
-        res[1] = flow_stats(be, t0_be + BIN_S, t1_be - BIN_S)
+        res[1] = flow_stats(be, t0_be + EDGE_S, t1_be - EDGE_S)
         res[1]["phases"] = phases
         self.save("fig5b", system, flows, res)
 
@@ -402,7 +405,7 @@ class Demo:
         res = {}
         for fl, r in rates.items():
             t0, t1 = active(flows[fl])
-            res[fl] = flow_stats(flows[fl], t0 + BIN_S, t1 - BIN_S, r)
+            res[fl] = flow_stats(flows[fl], t0 + EDGE_S, t1 - EDGE_S, r)
             res[fl]["role"] = "slow receiver" if fl == 2 else "steady receiver"
             res[fl]["sink_drops"] = sum(x[3] for x in flows[fl])
             if driver:
@@ -490,16 +493,20 @@ def has_cairo():
 
 
 def fmt(v, spec, none="-"):
-    return none if v is None else format(v, spec)
+    """V formatted by SPEC; NONE, as wide, when there is no value."""
+    if v is None:
+        width = "".join(c for c in spec.split(".")[0] if c.isdigit())
+        return none.rjust(int(width or 0))
+    return format(v, spec)
 
 
 def summary(results, link, suffix):
     """The table: Sluice and Linux side by side, a row per flow."""
     lines = [f"link {link} Mbit/s; rates are wire Mbit/s over the flow's active time "
-             f"(first and last 200 ms bin left out); var = standard deviation of the "
+             f"(its first and last 400 ms left out: start-up and end); var = standard deviation of the "
              f"200 ms bins / their mean; drops = datagrams missing at the receiver",
              ""]
-    hdr = (f"{'exp':<4} {'flow':<16} {'want':>7} | {'Sluice':>8} {'err%':>6} {'var%':>5} "
+    hdr = (f"{'exp':<4} {'flow':<18} {'want':>7} | {'Sluice':>8} {'err%':>6} {'var%':>5} "
            f"{'drops':>6} | {'Linux':>8} {'err%':>6} {'var%':>5} {'drops':>6}")
     lines += [hdr, "-" * len(hdr)]
     verdicts = []
@@ -517,7 +524,7 @@ def summary(results, link, suffix):
             if fig == "fig7":
                 label = f"{fl} {a.get('role', b.get('role', ''))}"
             lines.append(
-                f"{fig[3:]:<4} {label:<16} {fmt(want, '7.2f')} | "
+                f"{fig[3:]:<4} {label:<18} {fmt(want, '7.2f')} | "
                 f"{fmt(a.get('mean_mbps'), '8.2f')} {fmt(a.get('error_pct'), '+6.2f')} "
                 f"{fmt(a.get('cv_pct'), '5.1f')} {fmt(a.get('drops'), '6d')} | "
                 f"{fmt(b.get('mean_mbps'), '8.2f')} {fmt(b.get('error_pct'), '+6.2f')} "
@@ -525,7 +532,7 @@ def summary(results, link, suffix):
             if fig == "fig5b" and fl == "1":
                 for k, (pa, pb) in enumerate(zip(a.get("phases", []), b.get("phases", []))):
                     lines.append(
-                        f"{'':<4} {'  phase %d' % k:<16} {pa['rest_mbps']:7.2f} | "
+                        f"{'':<4} {'  phase %d' % k:<18} {pa['rest_mbps']:7.2f} | "
                         f"{fmt(pa.get('mean_mbps'), '8.2f')} {'':>6} "
                         f"{fmt(pa.get('cv_pct'), '5.1f')} {'':>6} | "
                         f"{fmt(pb.get('mean_mbps'), '8.2f')} {'':>6} "
@@ -562,18 +569,21 @@ def summary(results, link, suffix):
 # ---------------------------------------------------------------- main
 
 
-def run_round(build, out, link, suffix, short):
+def run_round(build, out, link, suffix, short, only):
     lab = Lab(build, out, link)
     demo = Demo(lab, out, suffix, short)
+    exps = {"5a": demo.exp5a, "5b": demo.exp5b, "7": demo.exp7}
     try:
         lab.up()
-        for exp in (demo.exp5a, demo.exp5b, demo.exp7):
+        for name, exp in exps.items():
+            if name not in only:
+                continue
             for system in ("sluice", "linux"):
                 exp(system)
     finally:
         say("netlab down")
         lab.down()
-    pngs = [plot(out, fig, suffix, link) for fig in ("fig5a", "fig5b", "fig7")]
+    pngs = [plot(out, f"fig{x}", suffix, link) for x in exps if x in only]
     return demo.results, [p for p in pngs if p]
 
 
@@ -585,7 +595,11 @@ def main():
                     help="also run everything with the link at 1 Gbit/s")
     ap.add_argument("--no-gbit", dest="gbit", action="store_false")
     ap.add_argument("--short", action="store_true", help="half the durations")
+    ap.add_argument("--only", default="5a,5b,7", help="the experiments to run [5a,5b,7]")
     a = ap.parse_args()
+    only = set(a.only.split(","))
+    if not only <= {"5a", "5b", "7"}:
+        ap.error("--only takes 5a, 5b and 7, comma separated")
     if os.geteuid() != 0:
         say("needs root (network namespaces)")
         return 1
@@ -601,7 +615,7 @@ def main():
     report, allres = [], {}
     try:
         for link, suffix in rounds:
-            res, pngs = run_round(build, out, link, suffix, a.short)
+            res, pngs = run_round(build, out, link, suffix, a.short, only)
             allres[f"{link}mbps"] = res
             report += [f"== link {link} Mbit/s", ""] + summary(res, link, suffix) + [""]
             report += ["plots: " + " ".join(os.path.relpath(p) for p in pngs), ""]

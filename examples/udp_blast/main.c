@@ -146,7 +146,8 @@ blast_sluice(const struct opts *o, struct tally *t)
 	    .local = {.port = o->local_port},
 	    .remote = {.addr = o->addr, .port = o->port},
 	    .qos = {.period_ns = o->period_ns, .slice_ns = o->slice_ns, .extra = o->extra},
-	    .max_dgram = o->size > 1472 ? o->size : 1472};
+	    .max_dgram = o->size > 1472 ? o->size : 1472,
+	    .tx_bufs = 256};
 	uint64_t gap =
 	    o->rate_mbps > 0 ? (uint64_t)(ex_wire_bytes(o->size) * 8e3 / o->rate_mbps) : 0;
 	uint64_t end, next, last_poll = 0;
