@@ -100,7 +100,7 @@ extern "C" {
 #define SCH_DEFAULT_FLOWS      1024u
 #define SCH_DEFAULT_PERIOD_NS  1000000000ull /* 1 s */
 #define SCH_DEFAULT_FRAME_LEN  1514u
-#define SCH_DEFAULT_CATCHUP_NS 200000ull   /* 200 us */
+#define SCH_DEFAULT_CATCHUP_NS 1000000ull  /* 1 ms */
 #define SCH_MAX_CATCHUP_NS     10000000ull /* 10 ms */
 
 /*
@@ -124,7 +124,11 @@ struct sch_cfg {
 	 * instead of losing that time for good; over any interval the link
 	 * carries at most its rate times the interval, plus this. 1 ns gives
 	 * the strict pacer (no frame starts before the previous one ended, in
-	 * the caller's clock). SCH_DEFAULT_CATCHUP_NS; at most
+	 * the caller's clock). Every wake-up later than this loses link time
+	 * for good, and with it the guarantee of the flow with the latest
+	 * deadline once the link's bookings exceed what is left: 1 ms covers
+	 * a loaded VM's timers (tests/sched, late caller). At 100 Mbit/s it
+	 * is a burst of 8 full frames. SCH_DEFAULT_CATCHUP_NS; at most
 	 * SCH_MAX_CATCHUP_NS.
 	 */
 	uint64_t catchup_ns;
