@@ -66,6 +66,9 @@ drv_flow_counters_fill(const struct drv *d, uint32_t id, struct drv_flow_counter
 	}
 	fc->tx_refused = st.c[DRV_C_TX_REFUSED] + st.c[DRV_C_TX_BAD_LEN];
 	fc->sched_wait_ns = st.tx_wait_ns;
+	fc->sched_periods = st.tx_periods;
+	fc->sched_missed = st.tx_missed;
+	fc->sched_slack_ns = st.tx_slack_ns;
 }
 
 void

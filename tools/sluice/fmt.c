@@ -463,6 +463,9 @@ sl_json_flow_counters(const Sluice__FlowCounters *fc)
 	json_object_set_new(j, "tx_refused", json_u64(fc->tx_refused));
 	json_object_set_new(j, "tx_refusals", json_counters(fc->tx_refusals, fc->n_tx_refusals));
 	json_object_set_new(j, "sched_wait_ns", json_u64(fc->sched_wait_ns));
+	json_object_set_new(j, "sched_periods", json_u64(fc->sched_periods));
+	json_object_set_new(j, "sched_missed", json_u64(fc->sched_missed));
+	json_object_set_new(j, "sched_slack_ns", json_u64(fc->sched_slack_ns));
 	json_object_set_new(j, "chan_errors", json_u64(fc->chan_errors));
 	return j;
 }

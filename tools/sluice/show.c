@@ -138,8 +138,10 @@ sl_cmd_flow_show(struct sl *s, uint32_t id)
 	    (unsigned long long)fc->tx_bytes, (unsigned long long)fc->tx_refused,
 	    fc->n_tx_refusals ? ":" : "");
 	counters_text(fc->tx_refusals, fc->n_tx_refusals);
-	printf("\n    sched-wait %s chan-errors %llu\n", sl_dur(fc->sched_wait_ns, d, sizeof(d)),
-	    (unsigned long long)fc->chan_errors);
+	printf("\n    sched: wait %s", sl_dur(fc->sched_wait_ns, d, sizeof(d)));
+	printf(" slack %s periods %llu missed %llu chan-errors %llu\n",
+	    sl_dur(fc->sched_slack_ns, d, sizeof(d)), (unsigned long long)fc->sched_periods,
+	    (unsigned long long)fc->sched_missed, (unsigned long long)fc->chan_errors);
 	return 0;
 }
 
