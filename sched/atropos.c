@@ -620,6 +620,8 @@ sch_dequeue(struct sch *s, uint64_t now, uint32_t *flow, uint64_t *next_ns)
 		i = s->extra_head;
 		if (i == SCH_NIL) {
 			*next_ns = next_slice_ns(s);
+			/* Nothing may go before then: the link is idle, not late. */
+			s->idle_until = *next_ns;
 			s->empty++;
 			return -EAGAIN;
 		}
@@ -666,7 +668,7 @@ sch_charge(struct sch *s, uint32_t i, uint32_t frame_len, uint64_t now)
 {
 	struct sch_flow *f;
 	struct sch_flow_ctr *c;
-	uint64_t wb, q;
+	uint64_t wb, q, floor;
 	int64_t cost;
 
 	if (unlikely(!s || i >= s->max_flows || frame_len == 0 || frame_len > s->max_frame_len))
@@ -686,10 +688,15 @@ sch_charge(struct sch *s, uint32_t i, uint32_t frame_len, uint64_t now)
 	 * late) keeps its clock, up to catchup_ns behind, so that the time
 	 * the caller overslept is sent now rather than lost: a paced link
 	 * otherwise carries less than its rate by the mean lateness of the
-	 * caller's timer per frame.
+	 * caller's timer per frame. Only lateness is repaid, not idleness:
+	 * the clock never goes back before idle_until, when the link last had
+	 * something it could send (a flow's work, a release).
 	 */
-	if (now > s->link_free_ns + s->catchup_ns) {
-		s->link_free_ns = now - s->catchup_ns;
+	floor = now > s->catchup_ns ? now - s->catchup_ns : 0;
+	if (floor < s->idle_until)
+		floor = s->idle_until < now ? s->idle_until : now;
+	if (floor > s->link_free_ns) {
+		s->link_free_ns = floor;
 		s->link_free_frac = 0;
 	}
 	q = wb * s->ns_per_byte_q32;
@@ -745,6 +752,8 @@ sch_flow_backlog(struct sch *s, uint32_t i, uint32_t head_len, uint64_t now)
 		return 0;
 
 	s->n_backlogged++;
+	if (now < s->idle_until)
+		s->idle_until = now; /* the link has something from now on */
 	f->wait_since = now;
 	if (f->slice_wu != 0 && now >= f->deadline) {
 		/* The old period is over: the next one starts now. */
@@ -797,6 +806,7 @@ sch_flow_idle(struct sch *s, uint32_t i, uint64_t now)
 	if (f->extra)
 		sch__extra_del(s, i);
 	f->state = SCH_S_IDLE;
-	s->n_backlogged--;
+	if (--s->n_backlogged == 0)
+		s->idle_until = UINT64_MAX;
 	return 0;
 }

@@ -138,6 +138,7 @@ sch_create(const struct sch_cfg *cfg)
 	s->ns_per_byte_q32 = (uint64_t)((((u128)8u * NS_PER_S) << 32) / cfg->link_bps);
 	s->max_period_ns = max_period;
 	s->catchup_ns = cfg->catchup_ns ? cfg->catchup_ns : SCH_DEFAULT_CATCHUP_NS;
+	s->idle_until = UINT64_MAX;
 	s->min_period_ns = 2ull << gshift;
 	s->max_flows = cfg->max_flows ? cfg->max_flows : SCH_DEFAULT_FLOWS;
 	s->max_frame_len = cfg->max_frame_len ? cfg->max_frame_len : SCH_DEFAULT_FRAME_LEN;
@@ -248,7 +249,8 @@ sch_flow_remove(struct sch *s, uint32_t flow)
 		sch__unplace(s, flow);
 		if (f->extra)
 			sch__extra_del(s, flow);
-		s->n_backlogged--;
+		if (--s->n_backlogged == 0)
+			s->idle_until = UINT64_MAX;
 	}
 	s->reserved -= s->conf[flow].reserved;
 	s->conf[flow] = (struct sch_flow_conf){0};

@@ -228,9 +228,14 @@ struct sch {
 	uint64_t next_slot;
 
 	/* Pacing: the link is busy until link_free_ns + link_free_frac/2^32,
-	 * a clock that may lag the caller's by up to catchup_ns. */
+	 * a clock that may lag the caller's by up to catchup_ns, but never
+	 * behind idle_until: before it there was nothing to send (no flow
+	 * with work, or none with slice or slack until a release), so the
+	 * link owes nothing for that time. UINT64_MAX: idle until a flow
+	 * has work. */
 	uint64_t link_free_ns;
 	uint64_t link_free_frac;
+	uint64_t idle_until;
 
 	uint64_t reserved; /* sum of sch_flow_conf.reserved, <= SCH_UTIL_ONE */
 	uint32_t n_flows;

@@ -411,6 +411,87 @@ test_late_caller_catches_up_within_the_allowance(void **state)
 	    run_late_caller(200000, 400000), S * 2 * frame_ns / (2 * frame_ns + 200000), 0.01);
 }
 
+/* Frames the caller may send back to back at @now (asking after each). */
+static unsigned
+burst_at(struct sch *s, uint32_t flow, uint64_t now)
+{
+	unsigned n = 0;
+	uint32_t who;
+	uint64_t next;
+
+	while (n < 1000 && sch_dequeue(s, now, &who, &next) == 0) {
+		assert_int_equal(who, flow);
+		assert_int_equal(sch_charge(s, flow, 1514, now), 0);
+		assert_int_equal(sch_flow_backlog(s, flow, 1514, now), 0);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The catch-up repays lateness, never idleness: a flow back from idle, or
+ * a link that had nothing eligible until a release, starts from its time,
+ * not from a millisecond ago.
+ */
+static void
+test_catch_up_repays_lateness_not_idleness(void **state)
+{
+	struct sch_cfg cfg = {.link_bps = 100000000ull, .max_flows = 4};
+	struct sch_qos be = {.extra = true}, g = {.period_ns = 10 * MS, .slice_ns = 1 * MS};
+	uint64_t frame_ns = sch_wire_ns(cfg.link_bps, 1514), t;
+	struct sch *s = sch_create(&cfg);
+	(void)state;
+
+	assert_non_null(s);
+	/* A new flow on an idle link: one frame, then the link is busy. */
+	assert_int_equal(sch_flow_add(s, 1, &be), 0);
+	assert_int_equal(sch_flow_backlog(s, 1, 1514, 5 * MS), 0);
+	assert_int_equal(burst_at(s, 1, 5 * MS), 1);
+	/* Idle for 10 ms, back: again one frame, not 1 ms worth. */
+	assert_int_equal(sch_flow_idle(s, 1, 5 * MS + frame_ns), 0);
+	assert_int_equal(sch_flow_backlog(s, 1, 1514, 15 * MS), 0);
+	assert_int_equal(burst_at(s, 1, 15 * MS), 1);
+	/* Back 300 us late for its next frame: what it owes, and no more. */
+	t = 15 * MS + frame_ns + 300000;
+	assert_int_equal(burst_at(s, 1, t), 1 + 300000 / frame_ns);
+	assert_int_equal(sch_flow_idle(s, 1, t), 0);
+	assert_int_equal(sch_flow_remove(s, 1), 0);
+
+	/* A guaranteed flow with its slice spent: nothing eligible until its
+	 * next period, so the link is idle, not late, until then. */
+	assert_int_equal(sch_flow_add(s, 2, &g), 0);
+	t = 100 * MS;
+	assert_int_equal(sch_flow_backlog(s, 2, 1514, t), 0);
+	for (unsigned period = 1; period <= 2; period++) {
+		uint32_t who;
+		uint64_t next;
+
+		/* Spend the slice, on time for every frame. */
+		for (;;) {
+			if (sch_dequeue(s, t, &who, &next) == 0) {
+				assert_int_equal(sch_charge(s, 2, 1514, t), 0);
+				assert_int_equal(sch_flow_backlog(s, 2, 1514, t), 0);
+				continue;
+			}
+			if (next >= 100 * MS + period * 10 * MS - 20000)
+				break; /* spent: its next period */
+			t = next;      /* the link is busy until then */
+		}
+		/* The next chance is the next period (to a calendar slot). */
+		assert_true(next <= 100 * MS + period * 10 * MS + 20000);
+		t = next;
+		if (period == 1) {
+			/* On time at the release: one frame, the link busy. */
+			assert_int_equal(burst_at(s, 2, t), 1);
+		} else {
+			/* 300 us late: the time it owes since the release. */
+			t += 300000;
+			assert_int_equal(burst_at(s, 2, t), 1 + 300000 / frame_ns);
+		}
+	}
+	sch_destroy(s);
+}
+
 /* A slice smaller than a frame: one frame every few periods, exact over time. */
 static void
 test_slice_smaller_than_a_frame_still_gets_its_share(void **state)
@@ -441,6 +522,7 @@ main(void)
 	    cmocka_unit_test(test_slack_is_shared_equally_in_wire_time),
 	    cmocka_unit_test(test_pacing_never_exceeds_link_rate),
 	    cmocka_unit_test(test_late_caller_catches_up_within_the_allowance),
+	    cmocka_unit_test(test_catch_up_repays_lateness_not_idleness),
 	    cmocka_unit_test(test_slice_smaller_than_a_frame_still_gets_its_share),
 	};
 
