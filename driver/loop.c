@@ -25,11 +25,6 @@
 #include "driver/drv_priv.h"
 
 /*
- * The transmit scheduler, paced to the configured rate or the port's, and
- * the clock it runs on. The exception flow holds its reservation from now
- * on, so that flows admitted later can never take it.
- */
-/*
  * The TSC's rate, measured against CLOCK_MONOTONIC over 50 ms. DPDK takes
  * the nominal frequency when the CPU reports one, and a VM's TSC need not
  * run at it: on the development VM (the kernel says "TSC doesn't count
@@ -62,6 +57,11 @@ tsc_hz(void)
 	return hz;
 }
 
+/*
+ * The transmit scheduler, paced to the configured rate or the port's, and
+ * the clock it runs on. The exception flow holds its reservation from now
+ * on, so that flows admitted later can never take it.
+ */
 static int
 sched_start(struct drv *d)
 {
