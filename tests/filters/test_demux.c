@@ -399,28 +399,22 @@ test_icmp_error_with_a_bad_quote_goes_to_manager(void **state)
 
 	/* Quoted IHL below 5, or beyond what is quoted (the ports would be
 	 * read from the wrong place, or from past the message). */
-	qh[0] = 0x44;
-	fix_sent();
-	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
-	qh[0] = 0x46;
-	fix_sent();
-	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
-	qh[0] = 0x4f;
-	fix_sent();
-	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
-	/* Quoted version 6. */
-	qh[0] = 0x65;
-	fix_sent();
-	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+	/* And quoted version 6 (0x65). */
+	for (unsigned k = 0; k < 4; k++) {
+		static const uint8_t vihl[] = {0x44, 0x46, 0x4f, 0x65};
 
-	/* Quoted protocol ICMP (an error about an error) or GRE. */
+		qh[0] = vihl[k];
+		fix_sent();
+		assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+	}
+
+	/* Quoted protocol ICMP (an error about an error) or GRE (47). */
 	qh = build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
-	qh[9] = IP4_PROTO_ICMP;
-	fix_sent();
-	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
-	qh[9] = 47;
-	fix_sent();
-	assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+	for (unsigned k = 0; k < 2; k++) {
+		qh[9] = k == 0 ? IP4_PROTO_ICMP : 47;
+		fix_sent();
+		assert_manager(classify_icmp(ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, REMOTE, QUOTE));
+	}
 
 	/* A later fragment quoted: its first 8 bytes are data, not ports. */
 	qh = build_sent(IP4_PROTO_UDP, 7000, REMOTE, 5000);
