@@ -26,7 +26,6 @@ Standard library only; Debian's /usr/bin/python3; root.
 
 import argparse
 import json
-import math
 import os
 import signal
 import statistics
@@ -167,11 +166,6 @@ def write_csv(path, flows):
         f.write("t_s,flow,guarantee_mbps,mbps,drops\n")
         for t, fl, g, m, d in rows:
             f.write(f"{t:.3f},{fl},{g:.3f},{m:.3f},{d}\n")
-
-
-def shift(flows, dt):
-    """The same bins, on a clock that starts DT seconds earlier."""
-    return {fl: [(round(t + dt, 3), g, m, d) for t, g, m, d in rs] for fl, rs in flows.items()}
 
 
 def window(rows, t0, t1):
