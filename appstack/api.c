@@ -65,14 +65,24 @@ as_tx_free(struct as_flow *f, struct as_txbuf *b)
 	}
 }
 
+/* tx_check(): the peer's MAC is unknown and @resolve_ms said not to ask. */
+#define TX_MUST_RESOLVE 1
+#define RESOLVE_NOT_NOW (-2)
+
 /*
  * Can @b go? Checks what the application wrote in it; says how many frames
- * it takes and where to. Writes nothing. 0 or -errno.
+ * it takes and where to. A bound flow's first datagram to a peer it knows
+ * no MAC for asks the flow manager, waiting up to @resolve_ms for the answer
+ * (RESOLVE_NOT_NOW: return TX_MUST_RESOLVE instead); that may run callbacks,
+ * which can change the FIB and the peer cache. Writes nothing else.
+ * 0, TX_MUST_RESOLVE, or -errno.
  */
 static int
-tx_check(struct as_flow *f, const struct as_txbuf *b, unsigned *frames, const uint8_t **mac)
+tx_check(struct as_flow *f, const struct as_txbuf *b, unsigned *frames, const uint8_t **mac,
+    int resolve_ms)
 {
 	unsigned k;
+	int rc;
 
 	if (b->id >= f->tx_n || f->tx_state[b->id] != AS_BUF_APP)
 		return -EINVAL;
@@ -82,8 +92,18 @@ tx_check(struct as_flow *f, const struct as_txbuf *b, unsigned *frames, const ui
 		if (!b->peer.addr || !b->peer.port)
 			return -EDESTADDRREQ;
 		*mac = as__peer_mac(f, b->peer.addr);
-		if (!*mac)
-			return -EHOSTUNREACH;
+		if (!*mac) {
+			if (resolve_ms == RESOLVE_NOT_NOW)
+				return TX_MUST_RESOLVE;
+			rc = as__resolve(f, b->peer.addr, resolve_ms);
+			if (rc < 0)
+				return rc;
+			if (f->dead)
+				return -ECONNRESET;
+			*mac = as__peer_mac(f, b->peer.addr);
+			if (!*mac)
+				return -EHOSTUNREACH;
+		}
 	} else {
 		*mac = f->fib.nh_mac;
 	}
@@ -127,13 +147,18 @@ as_tx_send_burst(struct as_flow *f, struct as_txbuf *b, unsigned n)
 	as__tx_reclaim(f);
 	room = rbuf_room(f->tx);
 	hs = f->n_hs_free;
-	while (done < n) {
+	while (done < n && !f->dead) {
 		unsigned m = 0;
+		int rc = 0;
 
 		while (m < AS_BURST && done + m < n) {
 			unsigned *k = &frames[m];
 
-			if (tx_check(f, &b[done + m], k, &mac[m]) < 0 || *k > room || *k - 1 > hs)
+			/* Only the batch's first may ask the flow manager: the
+			 * answer can move the MACs the others point to. */
+			rc = tx_check(
+			    f, &b[done + m], k, &mac[m], m ? RESOLVE_NOT_NOW : AS_RESOLVE_MIN_MS);
+			if (rc != 0 || *k > room || *k - 1 > hs)
 				break;
 			room -= *k;
 			hs -= *k - 1;
@@ -143,7 +168,7 @@ as_tx_send_burst(struct as_flow *f, struct as_txbuf *b, unsigned n)
 			break;
 		tx_go(f, b + done, frames, mac, m);
 		done += m;
-		if (m < AS_BURST)
+		if (m < AS_BURST && rc != TX_MUST_RESOLVE)
 			break;
 	}
 	return done;
@@ -161,7 +186,9 @@ as_tx_send(struct as_flow *f, struct as_txbuf *b, int timeout_ms)
 
 		if (f->dead)
 			return -ECONNRESET;
-		rc = tx_check(f, b, &k, &mac);
+		left = as__left_ms(timeout_ms, t0);
+		rc = tx_check(f, b, &k, &mac,
+		    left > AS_RESOLVE_MIN_MS || left < 0 ? left : AS_RESOLVE_MIN_MS);
 		if (rc < 0)
 			return rc;
 		as__tx_reclaim(f);

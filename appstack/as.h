@@ -267,10 +267,21 @@ AS_API unsigned as_tx_alloc_burst(struct as_flow *f, struct as_txbuf *b, unsigne
  * @timeout_ms for room on the channel (a fragmented datagram needs one slot
  * per fragment). On success the buffer is the stack's (see the top of this
  * file); on failure it is still the caller's and nothing was sent.
+ *
+ * Peers of a bound flow: the frame goes to the MAC the peer's last datagram
+ * came from; for a peer not heard from, the flow manager is asked first
+ * (the peer's MAC on the link, the gateway's beyond it; remembered 10 s).
+ * That one call waits for the answer: a round trip to the flow manager, or
+ * as long as ARP takes (up to 3 s for a peer that never answers), bounded
+ * by @timeout_ms but never less than 50 ms, even for a non-blocking send or
+ * a burst. It may run the context's callbacks (FibChanged, FlowRevoked).
+ *
  * Returns 0, or -EINVAL (not a buffer of this flow's, or not lent),
  * -EMSGSIZE (len above cap), -EDESTADDRREQ (bound flow, no peer),
- * -EHOSTUNREACH (bound flow: no MAC known for the peer, see docs/appstack.md),
- * -EAGAIN (no room in time), -ECONNRESET (dead).
+ * -EHOSTUNREACH (bound flow: the peer, or the gateway to it, does not
+ * answer ARP), -ENETUNREACH (bound flow: no route to the peer), -EAGAIN (no
+ * room in time; or a bound flow's peer still being resolved: ask again),
+ * -ECONNRESET (dead).
  */
 AS_API int as_tx_send(struct as_flow *f, struct as_txbuf *b, int timeout_ms);
 

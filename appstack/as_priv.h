@@ -20,9 +20,11 @@
  * we build (14 + 60 + 8); the layers use what the FIB and they need. */
 #define AS_HEAD 128
 /* A later fragment's header piece: Ethernet + IPv4 without options. */
-#define AS_HSLOT_SIZE 64
-#define AS_BURST      32 /* records per rbuf call on the fast path */
-#define AS_PEERS      64 /* bound flows: remembered peer MACs (direct mapped) */
+#define AS_HSLOT_SIZE	    64
+#define AS_BURST	    32	  /* records per rbuf call on the fast path */
+#define AS_PEERS	    64	  /* bound flows: remembered peer MACs (direct mapped) */
+#define AS_PEER_RESOLVED_MS 10000 /* a resolved peer's MAC, before asking again */
+#define AS_RESOLVE_MIN_MS   50	  /* what even a non-blocking send waits for it */
 
 #define AS_DEF_MAX_DGRAM    16384
 #define AS_DEF_RX_BUFS	    256
@@ -72,9 +74,17 @@ struct as_reass {
 	uint64_t *map;	     /* one bit per 8-byte unit received */
 };
 
+/*
+ * A bound flow's peer: the MAC its datagrams go to (the peer's own, or the
+ * gateway's). Learnt from what the peer sent (kept until another peer takes
+ * the slot), or resolved by the flow manager (as__resolve(); kept for
+ * AS_PEER_RESOLVED_MS, and forgotten on FibChanged, which the flow manager
+ * sends when a route or a neighbour's MAC changes).
+ */
 struct as_peer {
 	uint32_t addr; /* 0: empty */
 	uint8_t mac[6];
+	uint64_t expires_ns; /* resolved: when to ask again; 0: learnt */
 };
 
 struct as_flow {
@@ -149,7 +159,20 @@ int as__flow_sleep(struct as_flow *f, unsigned events, int left_ms);
 int as__left_ms(int timeout_ms, uint64_t t0);
 /* The peer MAC cache of bound flows. */
 void as__peer_learn(struct as_flow *f, uint32_t addr, const uint8_t mac[6]);
+void as__peer_resolved(struct as_flow *f, uint32_t addr, const uint8_t mac[6]);
+/* The MAC for @addr, or NULL: unknown, or resolved too long ago. */
 const uint8_t *as__peer_mac(const struct as_flow *f, uint32_t addr);
+
+/* ---- ctx.c ---- */
+/*
+ * A bound flow's next hop for @addr, from the flow manager (Resolve),
+ * waiting up to @timeout_ms for its answer (-1: the context's timeout).
+ * On 0 the MAC is in the flow's peers. Otherwise -EHOSTUNREACH (the next
+ * hop does not answer ARP; also: a flow without a context),
+ * -ENETUNREACH (no route), -EAGAIN (no answer yet, or not connected),
+ * -EPROTO (an answer that makes no sense), or what the flow manager said.
+ */
+int as__resolve(struct as_flow *f, uint32_t addr, int timeout_ms);
 
 /* ---- fib.c ---- */
 struct Sluice__Fm__Fib;

@@ -6,6 +6,8 @@
  *   as_ctx_create   connect, Hello (blocking)             state UP
  *   as_udp_open     OpenFlow with 8 descriptors (blocking): the FIB
  *   as_flow_close   CloseFlow (blocking)
+ *   as__resolve     Resolve (blocking, bounded by the send's timeout): a
+ *                   bound flow's first datagram to a peer it knows no MAC for
  *   as_ctx_poll     FibChanged, FlowRevoked; and after the connection is
  *                   lost (the flow manager restarted):
  *
@@ -15,7 +17,7 @@
  *
  * The flows' channels go to the driver, not through here, so they keep
  * working while the context is DOWN; only opening and closing flows wait
- * (EAGAIN). Nothing here blocks except the three calls marked blocking.
+ * (EAGAIN). Nothing here blocks except the calls marked blocking.
  *
  * The requests of the blocking calls are answered in order; a reply that
  * comes too late (after ETIMEDOUT) is recognised by its id and dropped, and
@@ -316,16 +318,21 @@ recv_survivable(int rc)
 /* ---- blocking requests ------------------------------------------------------ */
 
 /*
- * Send a request and wait for its reply, serving callbacks meanwhile. On 0
- * the reply is in c->frame (rpc_frame_fini() it). Otherwise: -errnum of an
- * Error reply, -EAGAIN (not UP), -ETIMEDOUT, or what broke the connection.
+ * Send a request and wait up to @timeout_ms (-1: the context's) for its
+ * reply, serving callbacks meanwhile. On 0 the reply is in c->frame
+ * (rpc_frame_fini() it). Otherwise: -errnum of an Error reply, -EAGAIN (not
+ * UP), -ETIMEDOUT, or what broke the connection.
  */
 static int
-ctx_call(struct as_ctx *c, unsigned type, const ProtobufCMessage *m, const int *fds, unsigned n_fds)
+ctx_call_for(struct as_ctx *c, unsigned type, const ProtobufCMessage *m, const int *fds,
+    unsigned n_fds, int timeout_ms)
 {
 	uint64_t t0 = as__now_ns();
 	uint32_t id;
 	int rc;
+
+	if (timeout_ms < 0 || timeout_ms > c->timeout_ms)
+		timeout_ms = c->timeout_ms;
 
 	if (c->state != CTX_UP) {
 		as__seterr("the flow manager is not connected (reconnecting)");
@@ -340,11 +347,11 @@ ctx_call(struct as_ctx *c, unsigned type, const ProtobufCMessage *m, const int *
 	}
 	for (;;) {
 		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-		int left = as__left_ms(c->timeout_ms, t0);
+		int left = as__left_ms(timeout_ms, t0);
 
 		if (left == 0 || (rc = poll(&p, 1, left)) == 0) {
 			stale_add(c, id);
-			as__seterr("flow manager: no answer in %d ms", c->timeout_ms);
+			as__seterr("flow manager: no answer in %d ms", timeout_ms);
 			return -ETIMEDOUT;
 		}
 		if (rc < 0 && errno == EINTR)
@@ -367,6 +374,47 @@ ctx_call(struct as_ctx *c, unsigned type, const ProtobufCMessage *m, const int *
 		dispatch(c, c->frame);
 		rpc_frame_fini(c->frame);
 	}
+}
+
+static int
+ctx_call(struct as_ctx *c, unsigned type, const ProtobufCMessage *m, const int *fds, unsigned n_fds)
+{
+	return ctx_call_for(c, type, m, fds, n_fds, -1);
+}
+
+int
+as__resolve(struct as_flow *f, uint32_t addr, int timeout_ms)
+{
+	struct as_ctx *c = f->ctx;
+	Sluice__Fm__ResolveReply *r;
+	Sluice__Fm__Resolve m;
+	int rc;
+
+	if (!c) {
+		as__seterr("no MAC known for the peer, and no flow manager to ask");
+		return -EHOSTUNREACH;
+	}
+	sluice__fm__resolve__init(&m);
+	m.flow_id = f->fib.flow_id;
+	m.addr = addr;
+	rc = ctx_call_for(c, RPC_T_FM_RESOLVE, &m.base, NULL, 0, timeout_ms);
+	if (rc == -ETIMEDOUT)
+		return -EAGAIN; /* still resolving: the next send asks again */
+	if (rc < 0)
+		return rc;
+	r = c->frame->hdr.type == RPC_T_FM_RESOLVE_REPLY
+		? (Sluice__Fm__ResolveReply *)rpc_unpack(
+		      &sluice__fm__resolve_reply__descriptor, c->frame, &c->arena)
+		: NULL;
+	if (!r || r->addr != addr || r->nexthop_mac.len != 6 || !r->nexthop_mac.data ||
+	    (r->nexthop_mac.data[0] & 1) || !memcmp(r->nexthop_mac.data, "\0\0\0\0\0\0", 6)) {
+		as__seterr("flow manager: a ResolveReply that makes no sense");
+		rc = -EPROTO;
+	} else {
+		as__peer_resolved(f, addr, r->nexthop_mac.data);
+	}
+	rpc_frame_fini(c->frame);
+	return rc;
 }
 
 /* ---- connecting ------------------------------------------------------------- */

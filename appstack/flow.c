@@ -288,6 +288,11 @@ as__flow_bind(struct as_flow *f, const struct as__fib *fib)
 	f->fib = *fib;
 	f->frag_max = (fib->mtu - IP4_HDR_LEN) & ~7u;
 	build_template(f);
+	/* A route or a neighbour changed: what the flow manager resolved may
+	 * be wrong now; what peers sent us is refreshed by their next datagram. */
+	for (unsigned i = 0; i < AS_PEERS; i++)
+		if (f->peers[i].expires_ns)
+			f->peers[i].addr = 0;
 	return 0;
 }
 
@@ -401,6 +406,17 @@ as__peer_learn(struct as_flow *f, uint32_t addr, const uint8_t mac[6])
 		return; /* never answer to a group address */
 	p->addr = addr;
 	memcpy(p->mac, mac, 6);
+	p->expires_ns = 0;
+}
+
+void
+as__peer_resolved(struct as_flow *f, uint32_t addr, const uint8_t mac[6])
+{
+	struct as_peer *p = &f->peers[peer_slot(addr)];
+
+	p->addr = addr;
+	memcpy(p->mac, mac, 6);
+	p->expires_ns = as__now_ns() + AS_PEER_RESOLVED_MS * 1000000ull;
 }
 
 const uint8_t *
@@ -408,7 +424,9 @@ as__peer_mac(const struct as_flow *f, uint32_t addr)
 {
 	const struct as_peer *p = &f->peers[peer_slot(addr)];
 
-	if (addr && p->addr == addr)
+	/* The clock is read only for resolved peers, not per datagram to one
+	 * that talks to us. */
+	if (addr && p->addr == addr && (!p->expires_ns || as__now_ns() < p->expires_ns))
 		return p->mac;
 	return f->fib.nh_known ? f->fib.nh_mac : NULL;
 }

@@ -300,13 +300,23 @@ fm_fib_fill(const struct fm *fm, const struct fm_flow *f, Sluice__Fm__Fib *fib, 
 	fib->tx_geom = tg;
 }
 
-/* ARP learnt (or changed) the MAC of ip: the flows whose next hop it is. */
+/*
+ * ARP learnt (or changed) the MAC of ip: the flows whose next hop it is, the
+ * Resolve requests waiting for it, and, if it changed, every bound flow (it
+ * may have cached the old MAC from a Resolve: FibChanged makes it forget).
+ */
 void
 fm_on_neighbour(struct fm *fm, uint32_t ip, const uint8_t mac[6], bool changed)
 {
+	fm_app_resolved(fm, ip, mac);
 	for (uint32_t i = 1; i < FM_MAX_FLOWS; i++) {
 		struct fm_flow *f = &fm->flows[i];
 
+		if (changed && f->state == FM_FLOW_OPEN &&
+		    f->kind == SLUICE__FLOW_KIND__FLOW_KIND_BOUND) {
+			fm_app_fib_changed(fm, f, "a neighbour's MAC address changed");
+			continue;
+		}
 		if (f->state == FM_FLOW_FREE || f->kind != SLUICE__FLOW_KIND__FLOW_KIND_CONNECTED ||
 		    f->nh.addr != ip)
 			continue;
@@ -363,6 +373,11 @@ fm_routes_changed(struct fm *fm)
 		struct fm_flow *f = &fm->flows[i];
 		struct fm_nexthop nh;
 
+		if (f->state == FM_FLOW_OPEN && f->kind == SLUICE__FLOW_KIND__FLOW_KIND_BOUND) {
+			/* Its peers' next hops may have moved: forget what it resolved. */
+			fm_app_fib_changed(fm, f, "the routing table changed");
+			continue;
+		}
 		if (f->state == FM_FLOW_FREE || f->kind != SLUICE__FLOW_KIND__FLOW_KIND_CONNECTED)
 			continue;
 		if (fm_route_lookup(fm->routes, f->raddr, &nh) < 0) {
@@ -463,6 +478,8 @@ fm_create(const struct fm_cfg *cfg)
 	fm->mtu = ETH_MTU;
 	for (int i = 0; i < FM_MAX_CONNS; i++)
 		fm->conns[i].fd = -1;
+	for (unsigned i = 0; i < FM_MAX_RESOLVES; i++)
+		fm->resolves[i].conn = -1;
 	fm->frame = malloc(sizeof(*fm->frame));
 	fm->dframe = malloc(sizeof(*fm->dframe));
 	fm->arena_buf = malloc(RPC_ARENA_SIZE);
@@ -582,6 +599,7 @@ tick(struct fm *fm)
 	}
 	fm_exc_tick(fm);
 	resolve_timeouts(fm);
+	fm_app_resolve_timeouts(fm);
 	fm_orphan_timeouts(fm);
 }
 

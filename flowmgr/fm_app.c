@@ -14,6 +14,9 @@
  * with the FIB. A connected flow whose next hop's MAC is not yet known is
  * installed at once and answered when ARP resolves it (or refused with
  * EHOSTUNREACH after FM_RESOLVE_MS).
+ *
+ * Resolve (bound flows): the MAC for a peer's next hop, answered the same
+ * way: at once from the ARP cache, or when ARP answers or fails.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -85,6 +88,9 @@ fm_app_close(struct fm *fm, int ci)
 	for (uint32_t i = 1; i < FM_MAX_FLOWS && k->n_flows; i++)
 		if (fm->flows[i].state != FM_FLOW_FREE && fm->flows[i].conn == ci)
 			fm_flow_close(fm, &fm->flows[i], "its application closed the connection");
+	for (unsigned i = 0; i < FM_MAX_RESOLVES; i++)
+		if (fm->resolves[i].conn == ci)
+			fm->resolves[i].conn = -1;
 	fm_epoll_del(fm, k->fd);
 	close(k->fd);
 	k->fd = -1;
@@ -511,6 +517,118 @@ counters(struct fm *fm, int ci, const struct rpc_hdr *h, const Sluice__Fm__GetCo
 	return rpc_reply(fd, h, RPC_T_FM_COUNTERS_REPLY, &r.base, NULL, 0);
 }
 
+/* ---- Resolve: a bound flow's next hop for a peer ------------------------------ */
+
+static int
+reply_resolve(int fd, const struct rpc_hdr *h, uint32_t addr, uint32_t nh, const uint8_t *mac)
+{
+	Sluice__Fm__ResolveReply r;
+
+	sluice__fm__resolve_reply__init(&r);
+	r.addr = addr;
+	r.nexthop_addr = nh;
+	r.nexthop_mac.data = (uint8_t *)(uintptr_t)mac;
+	r.nexthop_mac.len = 6;
+	return rpc_reply(fd, h, RPC_T_FM_RESOLVE_REPLY, &r.base, NULL, 0);
+}
+
+static int
+reply_unreachable(int fd, const struct rpc_hdr *h, uint32_t addr, uint32_t nh)
+{
+	if (addr == nh)
+		return rpc_reply_error(fd, h, EHOSTUNREACH, "%u.%u.%u.%u does not answer ARP",
+		    addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255);
+	return rpc_reply_error(fd, h, EHOSTUNREACH,
+	    "the gateway %u.%u.%u.%u to %u.%u.%u.%u does not answer ARP", nh >> 24,
+	    (nh >> 16) & 255, (nh >> 8) & 255, nh & 255, addr >> 24, (addr >> 16) & 255,
+	    (addr >> 8) & 255, addr & 255);
+}
+
+/*
+ * Only for bound flows: a connected flow's FIB names its next hop, and a
+ * bound flow may send anywhere (the transmit filter checks its source, not
+ * its destination), so telling it a MAC gives away nothing the wire would
+ * not. Whatever ARP is asked to resolve counts against the cache like any
+ * lookup; a connection holds at most FM_CONN_RESOLVES requests waiting.
+ */
+static int
+resolve(struct fm *fm, int ci, const struct rpc_hdr *h, const Sluice__Fm__Resolve *m)
+{
+	int fd = fm->conns[ci].fd;
+	struct fm_flow *f = own_flow(fm, ci, m->flow_id);
+	struct fm_resolve *slot = NULL;
+	struct fm_nexthop nh;
+	unsigned mine = 0;
+	uint8_t mac[6];
+	uint32_t a = m->addr;
+	int rc;
+
+	if (!f || f->state != FM_FLOW_OPEN)
+		return rpc_reply_error(fd, h, ENOENT, "no flow %u on this connection", m->flow_id);
+	if (f->kind != KIND_BOUND)
+		return rpc_reply_error(
+		    fd, h, EINVAL, "flow %u is not bound: its FIB has its next hop", f->id);
+	if (a == 0 || a >> 24 == 127 || a >= 0xe0000000u || fm_route_is_local(fm->routes, a, NULL))
+		return rpc_reply_error(fd, h, EINVAL, "%u.%u.%u.%u is not a peer's unicast address",
+		    a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	if (fm_route_lookup(fm->routes, a, &nh) < 0)
+		return rpc_reply_error(fd, h, ENETUNREACH, "no route to %u.%u.%u.%u", a >> 24,
+		    (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	rc = fm_exc_resolve(fm, nh.addr, mac);
+	if (rc == 0)
+		return reply_resolve(fd, h, a, nh.addr, mac);
+	if (rc == -EHOSTUNREACH)
+		return reply_unreachable(fd, h, a, nh.addr);
+	if (rc != -EAGAIN)
+		return rpc_reply_error(fd, h, -rc, "ARP for %u.%u.%u.%u: %s", nh.addr >> 24,
+		    (nh.addr >> 16) & 255, (nh.addr >> 8) & 255, nh.addr & 255, strerror(-rc));
+	for (unsigned i = 0; i < FM_MAX_RESOLVES; i++) {
+		if (fm->resolves[i].conn == ci)
+			mine++;
+		else if (fm->resolves[i].conn < 0 && !slot)
+			slot = &fm->resolves[i];
+	}
+	if (!slot || mine >= FM_CONN_RESOLVES)
+		return rpc_reply_error(fd, h, EAGAIN,
+		    "ARP for %u.%u.%u.%u started, but no room to wait for it: ask again",
+		    nh.addr >> 24, (nh.addr >> 16) & 255, (nh.addr >> 8) & 255, nh.addr & 255);
+	*slot = (struct fm_resolve){.conn = ci,
+	    .h = *h,
+	    .addr = a,
+	    .nh = nh.addr,
+	    .deadline_ns = fm->now_ns + FM_RESOLVE_MS * 1000000ull};
+	return 0;
+}
+
+void
+fm_app_resolved(struct fm *fm, uint32_t ip, const uint8_t *mac)
+{
+	for (unsigned i = 0; i < FM_MAX_RESOLVES; i++) {
+		struct fm_resolve *r = &fm->resolves[i];
+
+		if (r->conn < 0 || r->nh != ip)
+			continue;
+		if (mac)
+			reply_resolve(fm->conns[r->conn].fd, &r->h, r->addr, r->nh, mac);
+		else
+			reply_unreachable(fm->conns[r->conn].fd, &r->h, r->addr, r->nh);
+		r->conn = -1;
+	}
+}
+
+void
+fm_app_resolve_timeouts(struct fm *fm)
+{
+	for (unsigned i = 0; i < FM_MAX_RESOLVES; i++) {
+		struct fm_resolve *r = &fm->resolves[i];
+
+		if (r->conn >= 0 && fm->now_ns >= r->deadline_ns) {
+			reply_unreachable(fm->conns[r->conn].fd, &r->h, r->addr, r->nh);
+			r->conn = -1;
+		}
+	}
+}
+
 /*
  * Reattach: the process that opened f before our restart takes it back.
  * Only that process may (pid and uid from SO_PEERCRED against the owner the
@@ -631,6 +749,8 @@ serve(struct fm *fm, int ci)
 		return counters(fm, ci, h, (Sluice__Fm__GetCounters *)msg);
 	case RPC_T_FM_REATTACH:
 		return reattach(fm, ci, h, (Sluice__Fm__Reattach *)msg);
+	case RPC_T_FM_RESOLVE:
+		return resolve(fm, ci, h, (Sluice__Fm__Resolve *)msg);
 	default:
 		return rpc_reply_error(
 		    k->fd, h, ENOSYS, "%s is not a flow manager request", rpc_type_name(h->type));

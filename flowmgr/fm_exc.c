@@ -191,6 +191,7 @@ fm_exc_tick(struct fm *fm)
 			case FM_ARP_EV_FAILED:
 				fm_log("ARP: %u.%u.%u.%u does not answer", ev[i].ip >> 24,
 				    (ev[i].ip >> 16) & 255, (ev[i].ip >> 8) & 255, ev[i].ip & 255);
+				fm_app_resolved(fm, ev[i].ip, NULL);
 				break;
 			default:
 				break;

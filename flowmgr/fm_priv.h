@@ -22,14 +22,16 @@
 #define FM_IFINDEX 0 /* the one interface: the driver's port */
 
 /* Exception channel geometry: frames of up to 2 KiB, both directions. */
-#define FM_EXC_RECS	256
-#define FM_EXC_BUF	2048
-#define FM_RESOLVE_MS	3000 /* a connected flow's next hop must answer ARP within this */
-#define FM_DRV_TIMEOUT	2000 /* ms for the driver to answer one request */
-#define FM_MAX_ERRLINE	256
-#define FM_OPEN_DEFAULT 256 /* records per channel when the app gives 0 */
-#define FM_ADMIN_PAGE	256 /* flows per admin FlowList (well under RPC_MAX_MSG) */
-#define FM_ADMIN_BURST	32  /* admin requests served per turn of the loop */
+#define FM_EXC_RECS	 256
+#define FM_EXC_BUF	 2048
+#define FM_RESOLVE_MS	 3000 /* a connected flow's next hop must answer ARP within this */
+#define FM_MAX_RESOLVES	 64   /* Resolve requests waiting for ARP, all applications */
+#define FM_CONN_RESOLVES 8    /* ... of one connection */
+#define FM_DRV_TIMEOUT	 2000 /* ms for the driver to answer one request */
+#define FM_MAX_ERRLINE	 256
+#define FM_OPEN_DEFAULT	 256 /* records per channel when the app gives 0 */
+#define FM_ADMIN_PAGE	 256 /* flows per admin FlowList (well under RPC_MAX_MSG) */
+#define FM_ADMIN_BURST	 32  /* admin requests served per turn of the loop */
 
 /* epoll tokens beyond connection indices */
 #define FM_TOK_LISTEN (UINT32_MAX - 1)
@@ -47,6 +49,15 @@ struct fm_conn {
 	char comm[16];
 	uint64_t session;
 	unsigned n_flows;
+};
+
+/* A bound flow's Resolve waiting for ARP (fm_app.c). */
+struct fm_resolve {
+	int conn;	  /* -1: a free slot */
+	struct rpc_hdr h; /* the request to answer */
+	uint32_t addr;	  /* the peer asked about */
+	uint32_t nh;	  /* its next hop: the address ARP resolves */
+	uint64_t deadline_ns;
 };
 
 enum fm_flow_state {
@@ -94,6 +105,7 @@ struct fm {
 
 	struct fm_conn conns[FM_MAX_CONNS];
 	struct fm_flow flows[FM_MAX_FLOWS];
+	struct fm_resolve resolves[FM_MAX_RESOLVES];
 	uint32_t next_id;
 	uint64_t session;
 	uint64_t reserved_ppb; /* sum of granted s/p, parts per 1e9 */
@@ -195,7 +207,8 @@ void fm_flow_revoke(struct fm *fm, struct fm_flow *f, int err, const char *why);
  * The routing table changed: every connected flow whose next hop is now
  * another gets it (resolved at once if the cache has its MAC, else when ARP
  * answers, fm_on_neighbour()), with FibChanged to its application; a flow
- * left without a route is revoked (ENETUNREACH).
+ * left without a route is revoked (ENETUNREACH). Every bound flow gets a
+ * FibChanged too, so that its stack forgets the next hops it resolved.
  */
 void fm_routes_changed(struct fm *fm);
 
@@ -206,6 +219,13 @@ void fm_app_close(struct fm *fm, int ci);
 void fm_app_reply_open(struct fm *fm, struct fm_flow *f);
 void fm_app_fail_open(struct fm *fm, struct fm_flow *f, int err, const char *msg);
 void fm_app_fib_changed(struct fm *fm, struct fm_flow *f, const char *reason);
+/*
+ * Pending Resolve requests (bound flows): answer those waiting for next hop
+ * @ip with @mac, or (mac NULL) with EHOSTUNREACH; and those whose
+ * FM_RESOLVE_MS ran out.
+ */
+void fm_app_resolved(struct fm *fm, uint32_t ip, const uint8_t *mac);
+void fm_app_resolve_timeouts(struct fm *fm);
 
 /* fm_drv.c */
 int fm_drv_connect(struct fm *fm);

@@ -59,6 +59,8 @@
 	X(FM_FIB_CHANGED, 0x0209, CALLBACK, sluice__fm__fib_changed__descriptor)          \
 	X(FM_FLOW_REVOKED, 0x020a, CALLBACK, sluice__fm__flow_revoked__descriptor)        \
 	X(FM_REATTACH, 0x020b, REQ, sluice__fm__reattach__descriptor)                     \
+	X(FM_RESOLVE, 0x020c, REQ, sluice__fm__resolve__descriptor)                       \
+	X(FM_RESOLVE_REPLY, 0x020d, REPLY, sluice__fm__resolve_reply__descriptor)         \
 	/* admin.proto: requests and replies */                                           \
 	X(ADM_LIST_FLOWS, 0x0301, REQ, sluice__admin__list_flows__descriptor)             \
 	X(ADM_FLOW_LIST, 0x0302, REPLY, sluice__admin__flow_list__descriptor)             \

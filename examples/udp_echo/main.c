@@ -12,8 +12,11 @@
  *       a port that reassembles fragments (net_af_packet) delivers them so.
  *
  *   udp_echo client ADDR PORT [--count N] [--size S] [--sizes A-B|A,B,...]
- *                   [--step K] [--timeout MS] [--socket PATH]
- *       A connected flow to ADDR:PORT: sends N datagrams (sizes cycling
+ *                   [--step K] [--timeout MS] [--bound] [--socket PATH]
+ *       A connected flow to ADDR:PORT (--bound: a bound flow on an
+ *       ephemeral port that sends to ADDR:PORT, asking the flow manager for
+ *       the next hop's MAC first, and takes only replies from there): sends
+ *       N datagrams (sizes cycling
  *       through A..B in steps of K, or through the list A,B,..., or all of
  *       size S) one at a time and checks that each comes back intact within
  *       MS ms (default 1000). Prints one line of results, and an error line
@@ -72,7 +75,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: udp_echo server [--port P] [--socket PATH]\n"
 	    "       udp_echo client ADDR PORT [--count N] [--size S] [--sizes A-B|A,B,...]\n"
-	    "                       [--step K] [--timeout MS] [--socket PATH]\n");
+	    "                       [--step K] [--timeout MS] [--bound] [--socket PATH]\n");
 	exit(2);
 }
 
@@ -188,10 +191,12 @@ struct sizes {
 
 static int
 client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, const struct sizes *sz,
-    int timeout_ms)
+    int timeout_ms, bool bound)
 {
 	uint32_t lo = sz->lo, hi = sz->hi, step = sz->step;
 	struct as_flow_cfg cfg = {.kind = AS_UDP_CONNECTED, .remote = {addr, port}};
+	const struct as_sap peer = {addr, port};
+	struct as_sap from;
 	static uint8_t out[AS_MAX_DGRAM], in[AS_MAX_DGRAM];
 	unsigned ok = 0, lost = 0, bad = 0, errs = 0;
 	double t0, rtt = 0;
@@ -202,6 +207,10 @@ client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, const s
 		hi = AS_MAX_DGRAM;
 	cfg.max_dgram = hi > 16384 ? hi : 0;
 	cfg.rx_buf_size = rx_buf_size_for(hi);
+	if (bound)
+		cfg = (struct as_flow_cfg){.kind = AS_UDP_BOUND,
+		    .max_dgram = cfg.max_dgram,
+		    .rx_buf_size = cfg.rx_buf_size};
 	f = as_udp_open(ctx, &cfg);
 	if (!f) {
 		fprintf(stderr, "udp_echo: open: %s (%s)\n", strerror(errno), as_errmsg());
@@ -215,7 +224,8 @@ client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, const s
 		if (sz->n_list)
 			size = sz->list[i % sz->n_list];
 		fill(out, size, i);
-		rc = as_send(f, out, size, timeout_ms);
+		rc = bound ? as_sendto(f, out, size, &peer, timeout_ms)
+			   : as_send(f, out, size, timeout_ms);
 		if (rc < 0) {
 			fprintf(stderr, "udp_echo: send %u bytes: %s\n", size, strerror(-rc));
 			errs++;
@@ -223,7 +233,9 @@ client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, const s
 			for (;;) {
 				int left = (int)((deadline - now_s()) * 1000);
 
-				rc = as_recv(f, in, sizeof(in), left > 0 ? left : 0);
+				rc = as_recvfrom(f, in, sizeof(in), &from, left > 0 ? left : 0);
+				if (rc >= 0 && bound && (from.addr != addr || from.port != port))
+					continue; /* not from the server */
 				if (rc == (int)size && memcmp(in, out, size) == 0) {
 					ok++;
 					rtt += now_s() - t;
@@ -277,7 +289,7 @@ main(int argc, char **argv)
 	uint32_t list[MAX_LIST];
 	struct sizes sz = {.list = list};
 	int timeout_ms = 1000, rc;
-	bool is_server;
+	bool is_server, bound = false;
 	struct as_ctx *ctx;
 	int i = 2;
 
@@ -297,6 +309,11 @@ main(int argc, char **argv)
 	for (; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (strcmp(argv[i], "--bound") == 0 && !is_server) {
+			bound = true;
+			i--; /* a flag: no value follows */
+			continue;
+		}
 		if (!v)
 			usage();
 		if (strcmp(argv[i], "--port") == 0)
@@ -362,7 +379,7 @@ main(int argc, char **argv)
 	if (is_server)
 		rc = server(ctx, (uint16_t)port);
 	else
-		rc = client(ctx, addr, (uint16_t)port, count, &sz, timeout_ms);
+		rc = client(ctx, addr, (uint16_t)port, count, &sz, timeout_ms, bound);
 	as_ctx_destroy(ctx);
 	return rc;
 }

@@ -62,6 +62,14 @@ static void
 fib_msg(Sluice__Fm__Fib *m, Sluice__Sap *l, Sluice__Sap *r, uint32_t id, uint64_t gen,
     const uint8_t *nh)
 {
+	if (!nh) { /* a bound flow: no remote, no next hop */
+		fib_msg(m, l, r, id, gen, mac_a);
+		m->kind = SLUICE__FLOW_KIND__FLOW_KIND_BOUND;
+		m->nexthop_mac = (ProtobufCBinaryData){0, NULL};
+		m->nexthop_addr = 0;
+		m->remote = NULL;
+		return;
+	}
 	sluice__fm__fib__init(m);
 	sluice__sap__init(l);
 	sluice__sap__init(r);
@@ -111,9 +119,10 @@ serve_hello(struct fake *k)
 	return rpc_reply(k->conn, &k->fr->hdr, RPC_T_HELLO_REPLY, &hr.base, NULL, 0);
 }
 
-/* OpenFlow: check it, take the channels and attach as the driver. */
+/* OpenFlow: check it, take the channels and attach as the driver; a bound
+ * flow if @nh is NULL, else a connected one to T_RADDR via @nh. */
 static int
-serve_open(struct fake *k, uint32_t id)
+serve_open_nh(struct fake *k, uint32_t id, const uint8_t *nh)
 {
 	Sluice__Fm__OpenFlow *o;
 	struct rbuf_chan_cfg rg, tg;
@@ -126,8 +135,10 @@ serve_open(struct fake *k, uint32_t id)
 	}
 	o = (Sluice__Fm__OpenFlow *)rpc_unpack(NULL, k->fr, &k->arena);
 	if (!o || o->proto != SLUICE__PROTO__PROTO_UDP ||
-	    o->kind != SLUICE__FLOW_KIND__FLOW_KIND_CONNECTED || o->remote_addr != T_RADDR ||
-	    o->remote_port != T_RPORT || rpc_chan_geom(o->rx_chan, RBUF_MODE_RMM, &rg) < 0 ||
+	    o->kind != (nh ? SLUICE__FLOW_KIND__FLOW_KIND_CONNECTED
+			   : SLUICE__FLOW_KIND__FLOW_KIND_BOUND) ||
+	    o->remote_addr != (nh ? T_RADDR : 0) || o->remote_port != (nh ? T_RPORT : 0) ||
+	    rpc_chan_geom(o->rx_chan, RBUF_MODE_RMM, &rg) < 0 ||
 	    rpc_chan_geom(o->tx_chan, RBUF_MODE_TMM, &tg) < 0 || rg.max_pieces != 1) {
 		snprintf(k->err, sizeof(k->err), "OpenFlow is not what was asked");
 		return -1;
@@ -146,7 +157,13 @@ serve_open(struct fake *k, uint32_t id)
 		return -1;
 	}
 	k->n_open++;
-	return reply_fib(k, id, 1, mac_a);
+	return reply_fib(k, id, 1, nh);
+}
+
+static int
+serve_open(struct fake *k, uint32_t id)
+{
+	return serve_open_nh(k, id, mac_a);
 }
 
 static void *
@@ -364,6 +381,179 @@ test_open_fib_changed_restart_reattach_revoked(void **state)
 	unsetenv(AS_ENV_SOCKET);
 }
 
+/* ---- Resolve ------------------------------------------------------------------ */
+
+#define P(n) (0x0a000010u + (n)) /* peers 10.0.0.16 + n, never heard from */
+
+enum step_do { ANSWER, REFUSE, WRONG_ADDR, LATE };
+
+/* What the fake does with each Resolve, in order. */
+static const struct step {
+	uint32_t addr;
+	enum step_do what;
+	const uint8_t *mac;
+} steps[] = {
+    {P(1), ANSWER, mac_b},
+    {P(2), REFUSE, NULL},
+    {P(3), WRONG_ADDR, mac_b},
+    {P(4), ANSWER, (const uint8_t[6]){1, 0, 0x5e, 0, 0, 1}}, /* multicast */
+    {P(5), LATE, mac_c},
+    {P(5), ANSWER, mac_c},
+    {P(1), ANSWER, mac_a}, /* after FibChanged: asked again */
+    {P(7), ANSWER, mac_b}, /* a burst: P7, P7, P8 */
+    {P(8), ANSWER, mac_c},
+};
+static unsigned steps_done; /* written by the fake before it answers */
+
+static void *
+resolver(void *arg)
+{
+	struct fake *k = arg;
+	struct pollfd p = {.fd = k->lfd, .events = POLLIN};
+
+	if (poll(&p, 1, 2000) != 1 || (k->conn = rpc_accept(k->lfd)) < 0) {
+		snprintf(k->err, sizeof(k->err), "no connection");
+		return NULL;
+	}
+	if (serve_hello(k) < 0 || serve_open_nh(k, 7, NULL) < 0)
+		return NULL;
+	for (unsigned i = 0; i < ARRAY_SIZE(steps); i++) {
+		const struct step *st = &steps[i];
+		Sluice__Fm__ResolveReply r;
+		Sluice__Fm__Resolve *q;
+
+		if (srv_recv(k) < 0 || k->fr->hdr.type != RPC_T_FM_RESOLVE ||
+		    !(q = (Sluice__Fm__Resolve *)rpc_unpack(NULL, k->fr, &k->arena)) ||
+		    q->flow_id != 7 || q->addr != st->addr) {
+			snprintf(k->err, sizeof(k->err), "step %u: not the Resolve expected", i);
+			return NULL;
+		}
+		__atomic_store_n(&steps_done, i + 1, __ATOMIC_RELEASE);
+		if (st->what == REFUSE) {
+			rpc_reply_error(k->conn, &k->fr->hdr, EHOSTUNREACH, "no answer to ARP");
+		} else {
+			if (st->what == LATE)
+				usleep(200 * 1000);
+			sluice__fm__resolve_reply__init(&r);
+			r.addr = st->what == WRONG_ADDR ? st->addr + 1 : st->addr;
+			r.nexthop_addr = st->addr;
+			r.nexthop_mac = (ProtobufCBinaryData){6, (uint8_t *)(uintptr_t)st->mac};
+			rpc_reply(k->conn, &k->fr->hdr, RPC_T_FM_RESOLVE_REPLY, &r.base, NULL, 0);
+		}
+	}
+	if (srv_recv(k) < 0 || k->fr->hdr.type != RPC_T_FM_CLOSE_FLOW) {
+		snprintf(k->err, sizeof(k->err), "no CloseFlow after the last step");
+		return NULL;
+	}
+	{
+		Sluice__Ok ok;
+
+		sluice__ok__init(&ok);
+		rpc_reply(k->conn, &k->fr->hdr, RPC_T_OK, &ok.base, NULL, 0);
+	}
+	return NULL;
+}
+
+/* Send one datagram to @to; 0 and the frame's destination MAC in @mac, or
+ * the send's error. */
+static int
+sendto_one(struct as_flow *f, uint32_t to, int timeout_ms, uint8_t mac[6])
+{
+	struct as_sap peer = {to, 9};
+	struct rbuf_iorec r;
+	int rc = as_sendto(f, "ping", 4, &peer, timeout_ms);
+
+	if (rc < 0)
+		return rc;
+	assert_int_equal(t_take(&fk.drv[0], &r, frame, sizeof(frame)), 46);
+	t_give_back(&fk.drv[0], &r, 0);
+	memcpy(mac, frame, 6);
+	return 0;
+}
+
+static void
+test_bound_flow_resolves_peers(void **state)
+{
+	struct as_flow_cfg fc = {.kind = AS_UDP_BOUND, .local.port = T_LPORT + 7};
+	uint8_t mac[6];
+	struct as_ctx *ctx;
+	struct as_flow *f;
+	pthread_t th;
+	uint64_t t0;
+	(void)state;
+
+	setenv(AS_ENV_SOCKET, sock_path, 1);
+	assert_int_equal(pthread_create(&th, NULL, resolver, &fk), 0);
+	ctx = as_ctx_create(NULL);
+	if (!ctx)
+		fail_msg("create: %s", as_errmsg());
+	f = as_udp_open(ctx, &fc);
+	if (!f)
+		fail_msg("open: %s (fake: %s)", as_errmsg(), fk.err);
+
+	/* The first datagram to a peer asks; the second does not. */
+	assert_int_equal(sendto_one(f, P(1), 1000, mac), 0);
+	assert_memory_equal(mac, mac_b, 6);
+	assert_int_equal(sendto_one(f, P(1), 0, mac), 0);
+	assert_memory_equal(mac, mac_b, 6);
+	assert_int_equal(__atomic_load_n(&steps_done, __ATOMIC_ACQUIRE), 1);
+
+	/* Refused, and answers that make no sense: nothing is sent. */
+	assert_int_equal(sendto_one(f, P(2), 1000, mac), -EHOSTUNREACH);
+	assert_int_equal(sendto_one(f, P(3), 1000, mac), -EPROTO);
+	assert_int_equal(sendto_one(f, P(4), 1000, mac), -EPROTO);
+	assert_int_equal(rbuf_avail(fk.drv[0].tx), 0);
+
+	/* No answer in time: a non-blocking send says EAGAIN after
+	 * AS_RESOLVE_MIN_MS; the late answer is dropped; the next asks again. */
+	t0 = as__now_ns();
+	assert_int_equal(sendto_one(f, P(5), 0, mac), -EAGAIN);
+	assert_true(as__now_ns() - t0 < 190 * 1000000ull);
+	assert_int_equal(sendto_one(f, P(5), 1000, mac), 0);
+	assert_memory_equal(mac, mac_c, 6);
+
+	/* FibChanged: resolved peers are forgotten. */
+	{
+		Sluice__Fm__FibChanged m;
+		Sluice__Fm__Fib fib;
+		Sluice__Sap l, r;
+		struct as_flow_info info;
+
+		fib_msg(&fib, &l, &r, 7, 2, NULL);
+		sluice__fm__fib_changed__init(&m);
+		m.fib = &fib;
+		assert_int_equal(rpc_send(fk.conn, RPC_T_FM_FIB_CHANGED, 4, &m.base, NULL, 0), 0);
+		POLL_UNTIL(ctx, (as_flow_info(f, &info), info.generation == 2));
+		assert_int_equal(info.generation, 2);
+	}
+	assert_int_equal(sendto_one(f, P(1), 1000, mac), 0);
+	assert_memory_equal(mac, mac_a, 6);
+
+	/* A burst: the batch stops at a peer to resolve and goes on after. */
+	{
+		static char abc[] = "abc";
+		const struct as_msg m[3] = {{.buf = abc, .len = 1, .peer = {P(7), 9}},
+		    {.buf = abc + 1, .len = 1, .peer = {P(7), 9}},
+		    {.buf = abc + 2, .len = 1, .peer = {P(8), 9}}};
+		const uint8_t *want[3] = {mac_b, mac_b, mac_c};
+		struct rbuf_iorec r;
+
+		assert_int_equal(as_send_burst(f, m, 3), 3);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(t_take(&fk.drv[0], &r, frame, sizeof(frame)), 43);
+			assert_memory_equal(frame, want[i], 6);
+			t_give_back(&fk.drv[0], &r, 0);
+		}
+	}
+	assert_int_equal(__atomic_load_n(&steps_done, __ATOMIC_ACQUIRE), ARRAY_SIZE(steps));
+	as_flow_close(f);
+	pthread_join(th, NULL);
+	if (fk.err[0])
+		fail_msg("fake flow manager: %s", fk.err);
+	as_ctx_destroy(ctx);
+	unsetenv(AS_ENV_SOCKET);
+}
+
 int
 main(void)
 {
@@ -371,6 +561,7 @@ main(void)
 	    cmocka_unit_test(test_no_flow_manager),
 	    cmocka_unit_test_setup_teardown(
 		test_open_fib_changed_restart_reattach_revoked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bound_flow_resolves_peers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

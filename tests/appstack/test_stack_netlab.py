@@ -18,8 +18,10 @@ router: two Sluice hosts talk through a Linux router. netlab's `router`
       neither flow manager has ever resolved the other Sluice host's
       address.
   A bound flow answers the MAC it heard a datagram from, which off-link is
-  the router's: right for replies. Sending first to an off-link peer it
-  never heard from is still EHOSTUNREACH (docs/appstack.md, "Not done").
+  the router's: right for replies. Then `udp_echo client --bound` on s1:
+  a bound flow whose first datagram goes to s2, never heard from; the
+  flow manager resolves it to the gateway's MAC (Resolve), and the same
+  checks hold.
 
 crash: an application that crashes mid-transfer leaves the other
   application's flow untouched. netlab's `pair` topology (s1 Sluice, l1
@@ -140,7 +142,7 @@ def daemons_alive(what):
 # ---- router -------------------------------------------------------------------------
 
 
-def echo_through_router(srv, cli, port):
+def echo_through_router(srv, cli, port, bound=False):
     s, c = ST["hosts"][srv], ST["hosts"][cli]
     gw, gw_mac = c["gateway"], c["interfaces"][0]["peer"]["mac"]
     fwd0 = forwarded()
@@ -150,19 +152,24 @@ def echo_through_router(srv, cli, port):
           "udp_echo server: a bound flow on %s %s:%d (%s)" % (srv, s["address"], port, line))
     t0 = time.time()
     client = start(cli, [ECHO, "client", s["address"], str(port), "--sizes",
-                         "%d-%d" % SIZES, "--socket", sock(cli)])
-    fl = flows_of(cli, lambda f: f["kind"] == "connected" and f["remote"]["port"] == port
-                  and f["owner"]["pid"] == client.pid)
-    fib = (sluice(cli, "flow", "show", str(fl[0]["id"])) or {}).get("fib", {}) if fl else {}
-    check(fib.get("nexthop") == gw and fib.get("nexthop_mac") == gw_mac,
-          "udp_echo client on %s: a connected flow to %s:%d whose next hop is the gateway "
-          "%s, %s (FIB: %s)" % (cli, s["address"], port, gw, gw_mac, fib))
+                         "%d-%d" % SIZES, "--socket", sock(cli)] + (["--bound"] if bound else []))
+    if bound:
+        fl = flows_of(cli, lambda f: f["kind"] == "bound" and f["owner"]["pid"] == client.pid)
+        check(len(fl) == 1, "udp_echo client --bound on %s: a bound flow (%s)" % (cli, fl))
+    else:
+        fl = flows_of(cli, lambda f: f["kind"] == "connected" and f["remote"]["port"] == port
+                      and f["owner"]["pid"] == client.pid)
+        fib = (sluice(cli, "flow", "show", str(fl[0]["id"])) or {}).get("fib", {}) if fl else {}
+        check(fib.get("nexthop") == gw and fib.get("nexthop_mac") == gw_mac,
+              "udp_echo client on %s: a connected flow to %s:%d whose next hop is the gateway "
+              "%s, %s (FIB: %s)" % (cli, s["address"], port, gw, gw_mac, fib))
     out, err = finish(client, 120)
     n = SIZES[1] - SIZES[0] + 1
     print(out.strip())
     check(client.returncode == 0 and ("sent %d ok %d lost 0 mismatch 0 errors 0" % (n, n)) in out,
-          "%s -> %s through r1: %d datagrams of %d..%d bytes come back intact (%.1f s)%s"
-          % (cli, srv, n, SIZES[0], SIZES[1], time.time() - t0,
+          "%s%s -> %s through r1: %d datagrams of %d..%d bytes come back intact (%.1f s)%s"
+          % (cli, " (bound flow, first datagram to a peer never heard from)" if bound else "",
+             srv, n, SIZES[0], SIZES[1], time.time() - t0,
              "" if client.returncode == 0 else "\n" + err.strip()[-1500:]))
     server.send_signal(signal.SIGTERM)
     _, err = finish(server, 10)
@@ -186,6 +193,7 @@ def case_router():
     ST = json.load(open(labtest.state_path()))
     echo_through_router("s2", "s1", 7100)
     echo_through_router("s1", "s2", 7200)
+    echo_through_router("s2", "s1", 7300, bound=True)
 
 
 # ---- crash --------------------------------------------------------------------------

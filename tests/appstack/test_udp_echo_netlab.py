@@ -17,7 +17,10 @@ on each:
      unreachable: the server's bound flow must count it (RX_ICMP);
   3. runs a Linux UDP echo server in l1 and `udp_echo client` in s1 against
      it (a connected flow), the same sizes: every reply must come back
-     intact;
+     intact; then `udp_echo client --bound` (a bound flow, whose first
+     datagram goes to a peer it never heard from: the flow manager resolves
+     it) with the list of sizes, and to an address on the link where
+     nobody answers ARP: EHOSTUNREACH;
   4. runs `udp_echo client` to a l1 port where nothing listens: the
      application must see ECONNREFUSED (Linux's port unreachable, classified
      by the driver's demux to the flow that sent the datagram); and in 2 and
@@ -203,6 +206,30 @@ def run_lab(port_type, echo, sluice):
             check(r.returncode == 0 and ("sent %d ok %d " % (n, n)) in r.stdout,
                   tag + "udp_echo client: %d datagrams (sizes %s) to Linux come back intact"
                   % (n, sizes))
+
+        # 3b. The same from a bound flow: its first datagram goes to a peer
+        # it never heard from (the flow manager resolves it), and a peer on
+        # the link that does not exist gets EHOSTUNREACH.
+        sizes = ",".join(map(str, SIZES))
+        n = len(SIZES)
+        r = in_ns("s1", [echo, "client", l1["address"], "7200", "--sizes", sizes, "--timeout",
+                         "2000", "--bound", "--socket", sock],
+                  capture_output=True, text=True, timeout=left())
+        print(r.stdout.strip())
+        print(r.stderr.strip()[-2000:])
+        check(r.returncode == 0 and ("sent %d ok %d " % (n, n)) in r.stdout,
+              tag + "udp_echo client --bound: %d datagrams (sizes %s) to Linux come back intact"
+              % (n, sizes))
+        nobody = l1["address"].rsplit(".", 1)[0] + ".77"
+        t0 = time.time()
+        r = in_ns("s1", [echo, "client", nobody, "7200", "--count", "1", "--size", "10",
+                         "--timeout", "5000", "--bound", "--socket", sock],
+                  capture_output=True, text=True, timeout=60)
+        print(r.stdout.strip())
+        print(r.stderr.strip())
+        check(r.returncode == 1 and "send 10 bytes: No route to host" in r.stderr,
+              tag + "udp_echo client --bound to %s, which does not answer ARP: EHOSTUNREACH "
+              "(%.1f s)" % (nobody, time.time() - t0))
 
         # 4. The client to a port where nothing listens.
         before = icmp_other(sluice, rundir)

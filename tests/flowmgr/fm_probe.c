@@ -12,6 +12,12 @@
  *   fm_probe SOCKET 0 reattach ID    try to take flow ID back (Reattach) as
  *                                    this process: "reattached ID" (exit 0)
  *                                    or "reattach error ERRNO MESSAGE" (2)
+ *   fm_probe SOCKET PORT resolve ADDR...
+ *                                    a bound flow; Resolve each ADDR in turn
+ *                                    and print "resolve A.B.C.D nexthop
+ *                                    N.N.N.N mac M" or "resolve A.B.C.D error
+ *                                    ERRNO MESSAGE", then exit 0; an ADDR
+ *                                    "id=N" asks for flow N from then on
  *   fm_probe SOCKET PORT connect A.B.C.D RPORT
  *                                    a connected flow to A.B.C.D:RPORT; prints
  *                                    "flow ID port P nexthop A.B.C.D", then holds
@@ -188,6 +194,50 @@ echo(struct rbuf_chan *tx, uint32_t *next, const uint8_t *in, uint32_t len)
 	return rbuf_put_burst(tx, &r, 1) == 1 ? 0 : -1;
 }
 
+static void
+resolve_all(struct rpc_client *cl, uint32_t id, char **addrs, int n, struct rpc_frame *reply,
+    struct rpc_arena *arena)
+{
+	for (int i = 0; i < n; i++) {
+		Sluice__Fm__ResolveReply *r;
+		Sluice__Fm__Resolve m;
+		struct in_addr in;
+		int rc;
+
+		if (strncmp(addrs[i], "id=", 3) == 0) {
+			id = (uint32_t)strtoul(addrs[i] + 3, NULL, 10);
+			continue;
+		}
+		if (inet_pton(AF_INET, addrs[i], &in) != 1) {
+			printf("resolve %s error %d not an address\n", addrs[i], EINVAL);
+			continue;
+		}
+		sluice__fm__resolve__init(&m);
+		m.flow_id = id;
+		m.addr = ntohl(in.s_addr);
+		cl->err = 0;
+		rc = rpc_call(cl, RPC_T_FM_RESOLVE, &m.base, NULL, 0, reply, 5000);
+		if (rc < 0) {
+			printf("resolve %s error %d %s\n", addrs[i], cl->err ? cl->err : -rc,
+			    cl->err ? cl->errmsg : strerror(-rc));
+		} else {
+			r = (Sluice__Fm__ResolveReply *)rpc_unpack(NULL, reply, arena);
+			if (!r || r->nexthop_mac.len != 6) {
+				printf("resolve %s error %d bad reply\n", addrs[i], EBADMSG);
+			} else {
+				const uint8_t *e = r->nexthop_mac.data;
+
+				printf("resolve %s", addrs[i]);
+				print_ip("nexthop", r->nexthop_addr);
+				printf(" mac %02x:%02x:%02x:%02x:%02x:%02x\n", e[0], e[1], e[2],
+				    e[3], e[4], e[5]);
+			}
+		}
+		rpc_frame_fini(reply);
+		fflush(stdout);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -316,6 +366,14 @@ main(int argc, char **argv)
 		print_ip("nexthop", r->fib->nexthop_addr);
 	printf("\n");
 	fflush(stdout);
+	if (strcmp(argv[3], "resolve") == 0) {
+		resolve_all(&cl, id, argv + 4, argc - 4, reply, &arena);
+		rbuf_chan_destroy(rx);
+		rbuf_chan_destroy(tx);
+		close(fd);
+		free(reply);
+		return 0;
+	}
 	/* From here on the socket only brings callbacks: look without waiting. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (strcmp(argv[3], "echo") == 0 && argc >= 5)

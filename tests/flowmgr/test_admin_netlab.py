@@ -211,6 +211,12 @@ def main():
         q = next((f["qos"] for f in json.loads(sluice("-j", "flows").stdout) if f["id"] == fid), {})
         check(q.get("slice_ns") == 2000000 and q.get("period_ns") == 10000000
               and q.get("extra") is False, "the flow's guarantee is 2 ms per 10 ms: %s" % q)
+        # The bound flow heard of each of the six route changes above first
+        # (FibChanged, so that its stack forgets the peers it resolved).
+        routes = [readline(a) for _ in range(6)]
+        check(all(ln.startswith("fib %d generation %d " % (fid, g + 2)) and ln.endswith("slice 0")
+                  for g, ln in enumerate(routes)),
+              "the bound flow hears of each route change: %s" % routes)
         la = readline(a)
         check(la.startswith("fib %d " % fid) and la.endswith("slice 2000000"),
               "the application hears of its new guarantee: " + la)

@@ -14,6 +14,9 @@ net_af_packet and flow manager; Linux host l1) under its own prefix, then:
     a moment, and a new application takes it;
   - a guarantee above what the link has left is refused with ENOSPC and
     how much is free;
+  - a bound flow's Resolve gets l1's MAC (ARP, then from the cache) and is
+    refused for our own address, multicast, no route, an address that does
+    not answer ARP, and a flow that is not the caller's;
   - datagrams from Linux reach an application's flow and come back;
   - the driver is restarted: the flow manager installs the flow again and
     the same application keeps echoing;
@@ -154,6 +157,28 @@ except socket.timeout: print("timeout")
         d.wait(timeout=10)
         check(d.returncode == 2 and line.startswith("error 28 ") and "free" in line,
               "a guarantee beyond the link is refused with what is free: " + line)
+
+        # Resolve (a bound flow's first datagram to a peer it never heard
+        # from): l1 twice (ARP, then the cache), then bad requests.
+        l1 = st["hosts"]["l1"]["address"]
+        r = in_ns("l1", ["ip", "-j", "addr", "show"], capture_output=True, text=True)
+        l1mac = [i["address"] for i in json.loads(r.stdout)
+                 if any(a.get("local") == l1 for a in i.get("addr_info", []))]
+        t0 = time.time()
+        g, line = probe(["0", "resolve", l1, l1, addr, "224.0.0.1", "10.99.0.1",
+                         "10.77.1.77", "id=99999", l1])
+        out = g.communicate(timeout=20)[0].splitlines()
+        took = time.time() - t0
+        want = ["resolve %s nexthop %s mac %s" % (l1, l1, l1mac[0] if l1mac else "?")] * 2
+        check(out[:2] == want, "Resolve of l1: its MAC, twice (%s)" % out[:2])
+        check(len(out) == 7 and out[2].startswith("resolve %s error 22 " % addr)
+              and out[3].startswith("resolve 224.0.0.1 error 22 ")
+              and out[4].startswith("resolve 10.99.0.1 error 101 ")
+              and out[5].startswith("resolve 10.77.1.77 error 113 ")
+              and out[6].startswith("resolve %s error 2 " % l1),
+              "Resolve refuses our own address, multicast (EINVAL), an address with no "
+              "route (ENETUNREACH), one that does not answer ARP (EHOSTUNREACH, %.1f s), "
+              "another's flow (ENOENT): %s" % (took, out[2:]))
 
         e, line = probe(["7002", "echo", "1000"])
         check(line.endswith(" port 7002"), "echo app opens UDP 7002")
