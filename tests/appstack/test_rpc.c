@@ -104,10 +104,17 @@ reply_fib(struct fake *k, uint32_t id, uint64_t gen, const uint8_t *nh)
 	return rpc_reply(k->conn, &k->fr->hdr, RPC_T_FM_OPEN_FLOW_REPLY, &r.base, NULL, 0);
 }
 
+/* Hello on the connection; the first one is accepted here. */
 static int
 serve_hello(struct fake *k)
 {
+	struct pollfd p = {.fd = k->lfd, .events = POLLIN};
 	Sluice__HelloReply hr;
+
+	if (k->conn < 0 && (poll(&p, 1, 2000) != 1 || (k->conn = rpc_accept(k->lfd)) < 0)) {
+		snprintf(k->err, sizeof(k->err), "no connection");
+		return -1;
+	}
 
 	if (srv_recv(k) < 0 || k->fr->hdr.type != RPC_T_HELLO) {
 		snprintf(k->err, sizeof(k->err), "no Hello");
@@ -170,12 +177,7 @@ static void *
 server(void *arg)
 {
 	struct fake *k = arg;
-	struct pollfd p = {.fd = k->lfd, .events = POLLIN};
 
-	if (poll(&p, 1, 2000) != 1 || (k->conn = rpc_accept(k->lfd)) < 0) {
-		snprintf(k->err, sizeof(k->err), "no connection");
-		return NULL;
-	}
 	if (serve_hello(k) < 0 || serve_open(k, 5) < 0 || serve_open(k, 6) < 0)
 		return NULL;
 	return NULL;
@@ -409,12 +411,7 @@ static void *
 resolver(void *arg)
 {
 	struct fake *k = arg;
-	struct pollfd p = {.fd = k->lfd, .events = POLLIN};
 
-	if (poll(&p, 1, 2000) != 1 || (k->conn = rpc_accept(k->lfd)) < 0) {
-		snprintf(k->err, sizeof(k->err), "no connection");
-		return NULL;
-	}
 	if (serve_hello(k) < 0 || serve_open_nh(k, 7, NULL) < 0)
 		return NULL;
 	for (unsigned i = 0; i < ARRAY_SIZE(steps); i++) {
