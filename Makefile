@@ -5,7 +5,7 @@
 JOBS ?= $(shell nproc)
 CTEST_FLAGS ?= --output-on-failure --no-tests=error -j $(JOBS)
 
-.PHONY: all build deps test test-dev test-asan tsan bench demo format check-format clean
+.PHONY: all build release deps test test-dev test-asan tsan bench demo format check-format clean
 
 all: build
 
@@ -34,14 +34,15 @@ tsan: deps
 	@cmake --build --preset tsan -j $(JOBS)
 	cd build/tsan && ctest $(CTEST_FLAGS) -L tsan
 
-bench: deps
+# The -O3 build that bench and demo run (its warnings differ from -O0's).
+release: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
+
+bench: release
 	@sh bench/run.sh build/release out/bench
 
-demo: deps
-	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+demo: release
 	@sh examples/demo.sh build/release out/demo $(DEMO_FLAGS)
 
 format:

@@ -189,8 +189,8 @@ as_tx_send(struct as_flow *f, struct as_txbuf *b, int timeout_ms)
 		left = as__left_ms(timeout_ms, t0);
 		rc = tx_check(f, b, &k, &mac,
 		    left > AS_RESOLVE_MIN_MS || left < 0 ? left : AS_RESOLVE_MIN_MS);
-		if (rc < 0)
-			return rc;
+		if (rc != 0) /* TX_MUST_RESOLVE only answers RESOLVE_NOT_NOW */
+			return rc < 0 ? rc : -EAGAIN;
 		as__tx_reclaim(f);
 		if (rbuf_room(f->tx) >= k && f->n_hs_free >= k - 1) {
 			tx_go(f, b, &k, &mac, 1);
