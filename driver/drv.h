@@ -80,6 +80,7 @@ struct drv_port_stats {
 	uint64_t rx_linearized; /* multi-segment frames copied to check them */
 	uint64_t rx_dropped;	/* by the demux (see flt_stats) */
 	uint64_t rx_late;	/* verdict named a flow removed meanwhile */
+	uint64_t rx_recut;	/* datagrams larger than a flow's buffer, given as fragments */
 	uint64_t tx_pkts;
 	uint64_t tx_port_full; /* times the port took fewer than offered */
 	uint64_t tx_paced;     /* times the scheduler said "not yet" with work queued */

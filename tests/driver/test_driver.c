@@ -11,6 +11,10 @@
  *   early drop: of two flows, one stops posting buffers: every packet of the
  *              other is delivered, and the drops are counted against the
  *              stopped flow only.
+ *   too big:   a datagram larger than a flow's buffers reaches it cut into
+ *              fragments, byte for byte as a router cuts them; fragments,
+ *              datagrams with options, and buffers too small to cut into
+ *              are dropped and counted.
  *   hostile:   an application writes spoofed headers, wrong lengths and
  *              garbage records; all are refused and counted, and the driver
  *              keeps serving the other flow.
@@ -40,6 +44,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 
+#include "common/wire/ip4.h"
 #include "driver/drv.h"
 #include "sched/sch.h"
 #include "tests/support/pkt.h"
@@ -568,6 +573,160 @@ test_a_flow_without_buffers_loses_only_its_own_packets(void **state)
 	app_close(&exc);
 }
 
+/* ---- datagrams larger than the buffers ------------------------------------------ */
+
+/*
+ * net_af_packet hands the driver datagrams the kernel joined from their
+ * fragments; here the same situation is made with small buffers. Flow C
+ * (port 9000, MTU 1500) posts 600-byte buffers, D (9001, MTU 576) 600-byte
+ * ones, E (9002) two, F (9003) buffers of 40 bytes, too small for a
+ * header and 8 bytes.
+ */
+static struct frames big_in;
+
+#define SMALL_BUF 600
+
+static void
+big_build(void)
+{
+	struct pkt_spec s = pkt_udp_default();
+	uint8_t f[PKT_MAX], frags[8][PKT_MAX];
+	uint16_t flen[8];
+
+	s.payload_len = 1400;
+	s.frag_off = IP4_FLAG_DF; /* as sent; the cut clears it */
+	s.dport = 9000;
+	s.id = 1;
+	frames_add(&big_in, f, pkt_build(f, &s));
+	s.dport = 9001;
+	s.id = 2;
+	frames_add(&big_in, f, pkt_build(f, &s));
+	/* A fragment larger than the buffer: not cut (the stack could not
+	 * tell its pieces from the wire's), dropped as too big; the second
+	 * fragment fits and is delivered. */
+	s.dport = 9000;
+	s.id = 3;
+	s.frag_off = 0;
+	assert_int_equal(pkt_fragment(f, pkt_build(f, &s), 1000, frags, flen, 8), 2);
+	frames_add(&big_in, frags[0], flen[0]);
+	frames_add(&big_in, frags[1], flen[1]);
+	/* IP options: not cut either. */
+	s.id = 4;
+	s.ip_opt_len = 8;
+	frames_add(&big_in, f, pkt_build(f, &s));
+	s.ip_opt_len = 0;
+	/* E runs out of buffers after two fragments. */
+	s.dport = 9002;
+	s.id = 5;
+	frames_add(&big_in, f, pkt_build(f, &s));
+	/* F's buffers hold no fragment at all. */
+	s.dport = 9003;
+	s.id = 6;
+	s.payload_len = 100;
+	frames_add(&big_in, f, pkt_build(f, &s));
+}
+
+static void
+app_post(struct app *a, unsigned n, uint32_t size)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct rbuf_iorec r = {.n_pieces = 1, .tag = i};
+
+		r.piece[0].off = i * BUF_SIZE;
+		r.piece[0].len = size;
+		assert_int_equal(rbuf_put_burst(a->rx, &r, 1), 1);
+	}
+}
+
+static void
+test_a_datagram_larger_than_the_buffers_arrives_as_fragments(void **state)
+{
+	struct app c, dd, e, g, exc;
+	struct flt_tx_spec tc = udp_tx(9000, 0, 0), td = udp_tx(9001, 0, 0);
+	struct flt_flow_spec sc = udp_spec(FLT_KIND_BOUND, 9000, 0, 0);
+	struct flt_flow_spec sd = udp_spec(FLT_KIND_BOUND, 9001, 0, 0);
+	struct flt_flow_spec se = udp_spec(FLT_KIND_BOUND, 9002, 0, 0);
+	struct flt_flow_spec sg = udp_spec(FLT_KIND_BOUND, 9003, 0, 0);
+	struct frames got;
+	uint8_t frags[8][PKT_MAX];
+	uint16_t flen[8];
+	struct drv_flow_stats fs;
+	struct drv_port_stats ps;
+	struct drv *d;
+	unsigned n;
+	(void)state;
+
+	td.mtu = 576;
+	app_open(&c, true, false, 0);
+	app_post(&c, N_BUFS, SMALL_BUF);
+	app_open(&dd, true, false, 0);
+	app_post(&dd, N_BUFS, SMALL_BUF);
+	app_open(&e, true, false, 0);
+	app_post(&e, 2, SMALL_BUF);
+	app_open(&g, true, false, 0);
+	app_post(&g, N_BUFS, 40);
+	app_open(&exc, true, false, N_BUFS);
+	d = drv_on("net_pcap3", "big");
+	add_flow(d, 0, &exc, NULL, NULL);
+	add_flow(d, 1, &c, &sc, &tc);
+	add_flow(d, 2, &dd, &sd, &td);
+	add_flow(d, 3, &e, &se, NULL);
+	add_flow(d, 4, &g, &sg, NULL);
+	run_until_idle(d);
+
+	/* C: cut within its buffers (566 bytes after the headers, 560 in
+	 * 8-byte units), exactly as a router would have; then the second
+	 * fragment of datagram 3. */
+	n = pkt_fragment(big_in.data[0], big_in.len[0], (SMALL_BUF - 34) & ~7u, frags, flen, 8);
+	assert_int_equal(n, 3);
+	app_received(&c, &got);
+	assert_int_equal(got.n, n + 1);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(got.len[i], flen[i]);
+		assert_memory_equal(got.data[i], frags[i], flen[i]);
+	}
+	assert_int_equal(got.len[n], big_in.len[3]);
+	assert_memory_equal(got.data[n], big_in.data[3], big_in.len[3]);
+	assert_int_equal(drv_flow_stats(d, 1, &fs, NULL, NULL), 0);
+	assert_int_equal(fs.c[DRV_C_RX_PKTS], 4);
+	assert_int_equal(fs.c[DRV_C_RX_TOO_BIG], 2); /* the big fragment, the options */
+	assert_int_equal(fs.c[DRV_C_RX_NO_BUF], 0);
+
+	/* D: within its MTU of 576 (556 bytes of payload, 552 in units). */
+	n = pkt_fragment(big_in.data[1], big_in.len[1], (576 - 20) & ~7u, frags, flen, 8);
+	app_received(&dd, &got);
+	assert_int_equal(got.n, n);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(got.len[i], flen[i]);
+		assert_memory_equal(got.data[i], frags[i], flen[i]);
+	}
+
+	/* E: two fragments, the third lost for want of a buffer. */
+	n = pkt_fragment(big_in.data[5], big_in.len[5], (SMALL_BUF - 34) & ~7u, frags, flen, 8);
+	app_received(&e, &got);
+	assert_int_equal(got.n, 2);
+	for (unsigned i = 0; i < 2; i++)
+		assert_memory_equal(got.data[i], frags[i], flen[i]);
+	assert_int_equal(drv_flow_stats(d, 3, &fs, NULL, NULL), 0);
+	assert_int_equal(fs.c[DRV_C_RX_NO_BUF], 1);
+
+	/* F: nothing delivered, the buffer kept for what fits. */
+	app_received(&g, &got);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(drv_flow_stats(d, 4, &fs, NULL, NULL), 0);
+	assert_int_equal(fs.c[DRV_C_RX_TOO_BIG], 1);
+	assert_int_equal(fs.c[DRV_C_RX_PKTS], 0);
+
+	drv_port_stats(d, &ps);
+	assert_int_equal(ps.rx_recut, 4); /* C, D, E, and F's attempt */
+	drv_destroy(d);
+	app_close(&c);
+	app_close(&dd);
+	app_close(&e);
+	app_close(&g);
+	app_close(&exc);
+}
+
 /* ---- hostile application --------------------------------------------------------- */
 
 static void
@@ -797,8 +956,8 @@ test_transmission_follows_the_guarantees_paced_to_the_link(void **state)
 static void
 eal_init(void)
 {
-	static char args[14][256];
-	static char *argv[15];
+	static char args[15][256];
+	static char *argv[16];
 	int n = 0;
 
 #define ARG(...) snprintf(args[n], sizeof(args[n]), __VA_ARGS__), argv[n] = args[n], n++
@@ -813,6 +972,7 @@ eal_init(void)
 	ARG("--vdev=net_pcap0,rx_pcap=%s/in0.pcap,tx_pcap=%s/out0.pcap", dir, dir);
 	ARG("--vdev=net_pcap1,rx_pcap=%s/in1.pcap,tx_pcap=%s/out1.pcap", dir, dir);
 	ARG("--vdev=net_pcap2,rx_pcap=%s/in2.pcap,tx_pcap=%s/out2.pcap", dir, dir);
+	ARG("--vdev=net_pcap3,rx_pcap=%s/in3.pcap,tx_pcap=%s/out3.pcap", dir, dir);
 	ARG("--vdev=net_null0");
 	ARG("-l0");
 #undef ARG
@@ -828,6 +988,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_replayed_traffic_reaches_exactly_the_right_channels),
 	    cmocka_unit_test(test_a_flow_without_buffers_loses_only_its_own_packets),
+	    cmocka_unit_test(test_a_datagram_larger_than_the_buffers_arrives_as_fragments),
 	    cmocka_unit_test(test_a_hostile_application_is_refused_and_others_are_served),
 	    cmocka_unit_test(test_transmission_follows_the_guarantees_paced_to_the_link),
 	};
@@ -840,16 +1001,19 @@ main(void)
 		return 1;
 	replay_build();
 	drop_build();
+	big_build();
 	snprintf(path, sizeof(path), "%s/in0.pcap", dir);
 	pcap_write(path, &replay_in);
 	snprintf(path, sizeof(path), "%s/in1.pcap", dir);
 	pcap_write(path, &drop_in);
 	snprintf(path, sizeof(path), "%s/in2.pcap", dir);
 	pcap_write(path, &empty);
+	snprintf(path, sizeof(path), "%s/in3.pcap", dir);
+	pcap_write(path, &big_in);
 	eal_init();
 	rc = cmocka_run_group_tests_name("driver", tests, NULL, NULL);
 	rte_eal_cleanup();
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/in%d.pcap", dir, i);
 		unlink(path);
 		snprintf(path, sizeof(path), "%s/out%d.pcap", dir, i);
