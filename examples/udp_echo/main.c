@@ -42,24 +42,6 @@
 /* Most sizes --sizes A,B,... takes. */
 #define MAX_LIST 64
 
-/* What a receive buffer holds besides the payload: Ethernet, IPv4 with the
- * most options, UDP. */
-#define FRAME_OVERHEAD (14 + 60 + 8)
-
-/*
- * Receive buffers for whole datagrams of up to max_dgram bytes. Fragments
- * need only the default (an MTU each), but net_af_packet hands the driver
- * datagrams the kernel has already reassembled, and the driver drops what
- * does not fit the buffer (its RX_TOO_BIG counter).
- */
-static uint32_t
-rx_buf_size_for(uint32_t max_dgram)
-{
-	uint32_t n = (max_dgram + FRAME_OVERHEAD + 63) / 64 * 64;
-
-	return n < 2048 ? 2048 : n > 65536 ? 65536 : n;
-}
-
 static volatile sig_atomic_t stop;
 
 static void
@@ -101,8 +83,7 @@ print_stats(struct as_flow *f)
 static int
 server(struct as_ctx *ctx, uint16_t port)
 {
-	struct as_flow_cfg cfg = {
-	    .kind = AS_UDP_BOUND, .local.port = port, .rx_buf_size = rx_buf_size_for(16384)};
+	struct as_flow_cfg cfg = {.kind = AS_UDP_BOUND, .local.port = port};
 	struct as_flow_info info;
 	struct as_flow *f;
 	unsigned long long echoed = 0;
@@ -206,11 +187,8 @@ client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, const s
 	if (hi > AS_MAX_DGRAM)
 		hi = AS_MAX_DGRAM;
 	cfg.max_dgram = hi > 16384 ? hi : 0;
-	cfg.rx_buf_size = rx_buf_size_for(hi);
 	if (bound)
-		cfg = (struct as_flow_cfg){.kind = AS_UDP_BOUND,
-		    .max_dgram = cfg.max_dgram,
-		    .rx_buf_size = cfg.rx_buf_size};
+		cfg = (struct as_flow_cfg){.kind = AS_UDP_BOUND, .max_dgram = cfg.max_dgram};
 	f = as_udp_open(ctx, &cfg);
 	if (!f) {
 		fprintf(stderr, "udp_echo: open: %s (%s)\n", strerror(errno), as_errmsg());

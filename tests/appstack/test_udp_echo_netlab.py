@@ -27,12 +27,14 @@ on each:
      4 the flow manager must not have been handed those ICMP errors (its
      ICMP_OTHER counter stays where it was).
 
-On net_af_packet the kernel reassembles fragments before the driver reads
-them (DPDK 22.11 joins its PACKET_FANOUT group with
-PACKET_FANOUT_FLAG_DEFRAG): the driver gives the port 16 KB ring frames and
-large receive mbufs, and udp_echo posts receive buffers large enough for a
-whole datagram. On net_af_xdp the driver sees the fragments themselves and
-the application's stack reassembles them (docs/appstack.md).
+udp_echo posts the stack's default 2 KB receive buffers. On net_af_packet
+the kernel reassembles fragments before the driver reads them (DPDK 22.11
+joins its PACKET_FANOUT group with PACKET_FANOUT_FLAG_DEFRAG): the driver
+gives the port 16 KB ring frames and large receive mbufs, and cuts a
+datagram larger than the flow's buffer into fragments again
+(docs/driver.md). On net_af_xdp the driver sees the fragments themselves.
+Either way the application's stack reassembles them (docs/appstack.md):
+its RX_REASSEMBLED counter must cover every datagram too big for a buffer.
 
 Environment: SLUICE_ECHO_MAX_OK (default 8000) is the top of the sweep;
 SLUICE_ECHO_PORTS (default "af_packet af_xdp") the port types to run.
@@ -184,6 +186,11 @@ def run_lab(port_type, echo, sluice):
         check(server.returncode == 0, tag + "udp_echo server exits 0 on SIGTERM")
         print(err.strip())
         server = None
+        big = sum(1 for n in SIZES + sweep if n > 2048 - 42)
+        check(stack_counter(err, "RX_REASSEMBLED") >= big,
+              tag + "the %d datagrams larger than a 2 KB buffer reached the server in "
+              "fragments and were reassembled (RX_REASSEMBLED %d)"
+              % (big, stack_counter(err, "RX_REASSEMBLED")))
         check(stack_counter(err, "RX_ICMP") == 1,
               tag + "the server's bound flow got the port unreachable its echo drew (RX_ICMP 1)")
         check(after[0] == before[0],
