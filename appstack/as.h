@@ -218,6 +218,50 @@ struct as_flow_info {
 AS_API void as_flow_info(const struct as_flow *f, struct as_flow_info *info);
 
 /*
+ * as_flow_set_qos - ask the flow manager for a new guarantee (SetQos,
+ * blocking up to the context's timeout_ms). Admission is checked as at
+ * open: a guarantee the link cannot carry beside the others is refused and
+ * the flow keeps the one it had. On 0 the driver schedules the flow by the
+ * new guarantee from its next period on, as_flow_info() reports it, and
+ * @granted (may be NULL) receives it. Returns 0, or:
+ *   -EINVAL      a bad @qos (a slice without a period, or longer than it);
+ *   -ENOSPC, ... the flow manager refused (its message in as_errmsg());
+ *   -EAGAIN      the context is reconnecting to the flow manager;
+ *   -ETIMEDOUT   no answer in time (the change may still happen);
+ *   -ECONNRESET  the flow is dead (as_flow_error());
+ *   -EPROTO      the reply failed our checks.
+ */
+AS_API int as_flow_set_qos(struct as_flow *f, const struct as_qos *qos, struct as_qos *granted);
+
+/*
+ * What the driver counted for the flow: the trusted side's view, which the
+ * application cannot forge. Early drops (no buffer posted, buffer too
+ * small, ring full) happen before the stack sees a frame, so they appear
+ * here and not in struct as_flow_stats.
+ */
+struct as_drv_counters {
+	uint64_t rx_pkts, rx_bytes;	/* frames delivered to the receive channel */
+	uint64_t rx_no_buf;		/* dropped on arrival: no empty buffer posted */
+	uint64_t rx_too_big;		/* ... larger than the buffer, not cut */
+	uint64_t rx_ring_full;		/* ... receive ring full */
+	uint64_t tx_pkts, tx_bytes;	/* frames sent */
+	uint64_t tx_refused;		/* frames the transmit check refused */
+	uint64_t chan_errors;		/* bad records the driver found in our channels */
+	uint64_t sched_wait_ns;		/* time our frames waited while others sent */
+	uint64_t sched_periods;		/* periods that passed while we had frames */
+	uint64_t sched_missed;		/* ... and ended with slice left (should stay 0) */
+	uint64_t sched_slack_ns;	/* wire time sent on slack, beyond the slice */
+};
+
+/*
+ * as_flow_drv_counters - ask the flow manager for the driver's counters of
+ * this flow (GetCounters, blocking up to the context's timeout_ms). Returns
+ * 0 and fills @out, or -EAGAIN, -ETIMEDOUT, -ECONNRESET, -EPROTO as
+ * as_flow_set_qos(), or the flow manager's refusal.
+ */
+AS_API int as_flow_drv_counters(struct as_flow *f, struct as_drv_counters *out);
+
+/*
  * as_flow_error - 0 while the flow lives; once it is dead, the negative
  * errno the flow manager gave (FlowRevoked, or a refused Reattach), or
  * -ECONNRESET if it gave none, or -EPIPE if the channel's peer went away.

@@ -8,6 +8,9 @@
  *   as_flow_close   CloseFlow (blocking)
  *   as__resolve     Resolve (blocking, bounded by the send's timeout): a
  *                   bound flow's first datagram to a peer it knows no MAC for
+ *   as_flow_set_qos SetQos (blocking): a new guarantee, admitted or refused
+ *   as_flow_drv_counters
+ *                   GetCounters (blocking): the driver's counters of a flow
  *   as_ctx_poll     FibChanged, FlowRevoked; and after the connection is
  *                   lost (the flow manager restarted):
  *
@@ -415,6 +418,119 @@ as__resolve(struct as_flow *f, uint32_t addr, int timeout_ms)
 	}
 	rpc_frame_fini(c->frame);
 	return rc;
+}
+
+/* A blocking call about a live flow: -ECONNRESET once it is dead. */
+static int
+flow_call(struct as_flow *f, unsigned type, const ProtobufCMessage *m)
+{
+	if (f->dead) {
+		as__seterr("the flow is dead");
+		return -ECONNRESET;
+	}
+	if (!f->ctx) {
+		as__seterr("no flow manager");
+		return -ENOTCONN;
+	}
+	return ctx_call(f->ctx, type, m, NULL, 0);
+}
+
+AS_API int
+as_flow_set_qos(struct as_flow *f, const struct as_qos *qos, struct as_qos *granted)
+{
+	struct as_ctx *c = f->ctx;
+	Sluice__Fm__SetQosReply *r;
+	Sluice__Fm__SetQos m;
+	Sluice__Qos q;
+	int rc;
+
+	if (!qos || (qos->slice_ns && (!qos->period_ns || qos->slice_ns > qos->period_ns))) {
+		as__seterr("qos: a slice needs a period at least as long");
+		return -EINVAL;
+	}
+	sluice__fm__set_qos__init(&m);
+	sluice__qos__init(&q);
+	q.period_ns = qos->period_ns;
+	q.slice_ns = qos->slice_ns;
+	q.extra = qos->extra;
+	m.flow_id = f->fib.flow_id;
+	m.qos = &q;
+	rc = flow_call(f, RPC_T_FM_SET_QOS, &m.base);
+	if (rc < 0)
+		return rc;
+	r = c->frame->hdr.type == RPC_T_FM_SET_QOS_REPLY
+		? (Sluice__Fm__SetQosReply *)rpc_unpack(
+		      &sluice__fm__set_qos_reply__descriptor, c->frame, &c->arena)
+		: NULL;
+	/* The flow manager may widen "no slice" to best effort with slack,
+	 * never grant more than was asked. */
+	if (!r || !r->granted || r->granted->slice_ns != qos->slice_ns ||
+	    (r->granted->slice_ns && r->granted->period_ns != qos->period_ns)) {
+		as__seterr("flow manager: a SetQosReply that makes no sense");
+		rc = -EPROTO;
+	} else {
+		f->fib.qos.period_ns = r->granted->period_ns;
+		f->fib.qos.slice_ns = r->granted->slice_ns;
+		f->fib.qos.extra = r->granted->extra;
+		if (granted)
+			*granted = f->fib.qos;
+	}
+	rpc_frame_fini(c->frame);
+	return rc;
+}
+
+/* The value of the counter @name in @v, 0 if absent. */
+static uint64_t
+counter_of(Sluice__Counter **v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] && v[i]->name && !strcmp(v[i]->name, name))
+			return v[i]->value;
+	return 0;
+}
+
+AS_API int
+as_flow_drv_counters(struct as_flow *f, struct as_drv_counters *out)
+{
+	struct as_ctx *c = f->ctx;
+	Sluice__Fm__CountersReply *r;
+	Sluice__Fm__GetCounters m;
+	Sluice__FlowCounters *fc;
+	uint32_t id = f->fib.flow_id;
+	int rc;
+
+	sluice__fm__get_counters__init(&m);
+	m.flow_ids = &id;
+	m.n_flow_ids = 1;
+	rc = flow_call(f, RPC_T_FM_GET_COUNTERS, &m.base);
+	if (rc < 0)
+		return rc;
+	r = c->frame->hdr.type == RPC_T_FM_COUNTERS_REPLY
+		? (Sluice__Fm__CountersReply *)rpc_unpack(
+		      &sluice__fm__counters_reply__descriptor, c->frame, &c->arena)
+		: NULL;
+	if (!r || r->n_flows != 1 || !r->flows[0] || r->flows[0]->flow_id != id) {
+		as__seterr("flow manager: a CountersReply that makes no sense");
+		rpc_frame_fini(c->frame);
+		return -EPROTO;
+	}
+	fc = r->flows[0];
+	memset(out, 0, sizeof(*out));
+	out->rx_pkts = fc->rx_pkts;
+	out->rx_bytes = fc->rx_bytes;
+	out->rx_no_buf = counter_of(fc->rx_drops, fc->n_rx_drops, "NO_BUFFER");
+	out->rx_too_big = counter_of(fc->rx_drops, fc->n_rx_drops, "TOO_BIG");
+	out->rx_ring_full = counter_of(fc->rx_drops, fc->n_rx_drops, "RING_FULL");
+	out->tx_pkts = fc->tx_pkts;
+	out->tx_bytes = fc->tx_bytes;
+	out->tx_refused = fc->tx_refused;
+	out->chan_errors = fc->chan_errors;
+	out->sched_wait_ns = fc->sched_wait_ns;
+	out->sched_periods = fc->sched_periods;
+	out->sched_missed = fc->sched_missed;
+	out->sched_slack_ns = fc->sched_slack_ns;
+	rpc_frame_fini(c->frame);
+	return 0;
 }
 
 /* ---- connecting ------------------------------------------------------------- */

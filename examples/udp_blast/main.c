@@ -9,9 +9,14 @@
  *   udp_blast ADDR PORT [--size BYTES] [--rate MBPS] [--duration DUR]
  *             [--period DUR --slice DUR] [--extra] [--flow N]
  *             [--guarantee-mbps X] [--local-port P] [--socket PATH] [--kernel]
+ *             [--change-at DUR --new-period DUR --new-slice DUR [--new-extra]]
  *
  * --period/--slice ask the flow manager for that guarantee (no slack unless
  * --extra; without a slice the flow is best effort and lives on slack).
+ * --change-at asks, that long after the start, for the new guarantee
+ * (as_flow_set_qos) and says on stderr whether it was granted; the header's
+ * guarantee_kbps stays as given. At the end, besides the stack's counters,
+ * what the driver counted for the flow (as_flow_drv_counters).
  * --rate paces to MBPS of wire rate (ex_wire_bytes()). --kernel sends from
  * a Linux UDP socket instead, for the same experiment without Sluice (tc
  * shapes it then). At the end one line: datagrams, bytes, seconds, wire
@@ -50,6 +55,8 @@ struct opts {
 	double rate_mbps;
 	uint64_t duration_ns, period_ns, slice_ns;
 	bool extra, kernel;
+	uint64_t change_at_ns; /* 0: never */
+	struct as_qos change;
 	uint32_t flow;
 	bool flow_set;
 	double guarantee_mbps;
@@ -66,7 +73,9 @@ usage(FILE *f)
 	fprintf(f, "usage: udp_blast ADDR PORT [--size BYTES] [--rate MBPS] [--duration DUR]\n"
 		   "                 [--period DUR --slice DUR] [--extra] [--flow N]\n"
 		   "                 [--guarantee-mbps X] [--local-port P] [--socket PATH] "
-		   "[--kernel]\n");
+		   "[--kernel]\n"
+		   "                 [--change-at DUR --new-period DUR --new-slice DUR "
+		   "[--new-extra]]\n");
 }
 
 /* The header of datagram @seq, at the front of @p. */
@@ -138,6 +147,21 @@ blast_kernel(const struct opts *o, struct tally *t)
 	return 0;
 }
 
+/* --change-at: ask for the new guarantee, say what came of it. */
+static void
+change(struct as_flow *f, const struct as_qos *q, double at_s)
+{
+	struct as_qos g;
+	int rc = as_flow_set_qos(f, q, &g);
+
+	if (rc == 0)
+		fprintf(stderr, "udp_blast: at %.3f s: guarantee now %" PRIu64 "/%" PRIu64 " ns%s\n",
+		    at_s, g.slice_ns, g.period_ns, g.extra ? " + slack" : "");
+	else
+		fprintf(stderr, "udp_blast: at %.3f s: new guarantee refused: %s (%s)\n", at_s,
+		    strerror(-rc), as_errmsg());
+}
+
 static int
 blast_sluice(const struct opts *o, struct tally *t)
 {
@@ -150,7 +174,8 @@ blast_sluice(const struct opts *o, struct tally *t)
 	    .tx_bufs = 256};
 	uint64_t gap =
 	    o->rate_mbps > 0 ? (uint64_t)(ex_wire_bytes(o->size) * 8e3 / o->rate_mbps) : 0;
-	uint64_t end, next, last_poll = 0;
+	uint64_t end, next, last_poll = 0, change_at = UINT64_MAX;
+	struct as_drv_counters dc;
 	struct as_flow_info fi;
 	struct as_flow_stats st;
 	struct as_ctx *ctx;
@@ -176,6 +201,8 @@ blast_sluice(const struct opts *o, struct tally *t)
 	    fi.qos.extra ? " + slack" : "");
 	end = ex_now_ns() + o->duration_ns;
 	next = ex_now_ns();
+	if (o->change_at_ns)
+		change_at = next + o->change_at_ns;
 	while (!stop) {
 		struct as_txbuf b[BURST];
 		uint64_t now = ex_now_ns();
@@ -186,6 +213,10 @@ blast_sluice(const struct opts *o, struct tally *t)
 		if (now - last_poll > 50000000u) { /* flow manager callbacks */
 			as_ctx_poll(ctx);
 			last_poll = now;
+		}
+		if (now >= change_at) {
+			change(f, &o->change, (double)(now - (change_at - o->change_at_ns)) / 1e9);
+			change_at = UINT64_MAX;
 		}
 		/* Paced: one datagram at its time. Else as many as the stack lends. */
 		n = as_tx_alloc_burst(f, b, gap ? 1 : BURST);
@@ -222,6 +253,16 @@ blast_sluice(const struct opts *o, struct tally *t)
 	as_flow_stats(f, &st);
 	fprintf(stderr, "udp_blast: stack: frames %" PRIu64 " refused %" PRIu64 "\n",
 	    st.c[AS_STAT_TX_FRAMES], st.c[AS_STAT_TX_REFUSED]);
+	/* Frames still queued in the driver are not in its count yet. */
+	if (as_flow_drv_counters(f, &dc) == 0)
+		fprintf(stderr,
+		    "udp_blast: driver: frames %" PRIu64 " bytes %" PRIu64 " refused %" PRIu64
+		    " chan_errors %" PRIu64 " waited_ms %.1f periods %" PRIu64 " missed %" PRIu64
+		    " slack_ms %.1f\n",
+		    dc.tx_pkts, dc.tx_bytes, dc.tx_refused, dc.chan_errors, dc.sched_wait_ns / 1e6,
+		    dc.sched_periods, dc.sched_missed, dc.sched_slack_ns / 1e6);
+	else
+		fprintf(stderr, "udp_blast: driver's counters: %s\n", as_errmsg());
 	as_flow_close(f);
 	as_ctx_destroy(ctx);
 	return rc;
@@ -242,6 +283,10 @@ main(int argc, char **argv)
 	    {"local-port", required_argument, NULL, 'l'},
 	    {"socket", required_argument, NULL, 'k'},
 	    {"kernel", no_argument, NULL, 'K'},
+	    {"change-at", required_argument, NULL, 'c'},
+	    {"new-period", required_argument, NULL, 'p'},
+	    {"new-slice", required_argument, NULL, 'q'},
+	    {"new-extra", no_argument, NULL, 'X'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -300,6 +345,21 @@ main(int argc, char **argv)
 		case 'K':
 			o.kernel = true;
 			break;
+		case 'c':
+			if (ex_parse_dur(optarg, &o.change_at_ns) < 0 || !o.change_at_ns)
+				goto bad;
+			break;
+		case 'p':
+			if (ex_parse_dur(optarg, &o.change.period_ns) < 0)
+				goto bad;
+			break;
+		case 'q':
+			if (ex_parse_dur(optarg, &o.change.slice_ns) < 0)
+				goto bad;
+			break;
+		case 'X':
+			o.change.extra = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -315,6 +375,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "udp_blast: --slice and --period go together, slice <= period\n");
 		return 2;
 	}
+	if (o.change_at_ns && ((o.change.slice_ns == 0) != (o.change.period_ns == 0) ||
+				  o.change.slice_ns > o.change.period_ns || o.kernel)) {
+		fprintf(stderr, "udp_blast: --change-at needs --new-slice <= --new-period, and "
+				"Sluice\n");
+		return 2;
+	}
+	if (o.change_at_ns && !o.change.slice_ns)
+		o.change.extra = true; /* best effort: slack is all it has */
 	if (!o.flow_set)
 		o.flow = o.local_port ? o.local_port : (uint32_t)getpid();
 	signal(SIGINT, on_signal);

@@ -44,6 +44,22 @@ crash: an application that crashes mid-transfer leaves the other
       +-10%, its stack and the driver count no drop for it; a new sink
       takes the dead one's port and receives.
 
+qos: an application changes its flow's guarantee while it sends
+  (as_flow_set_qos, the flow manager's SetQos). netlab's `pair` topology
+  with a 25 Mbit/s link; three udp_blast on s1 keep their transmit channels
+  full towards a Linux udp_sink --kernel in l1, no slack for any:
+    - A holds 4 ms per 10 ms (10 Mbit/s of wire rate) throughout;
+    - B holds 2 ms per 10 ms and 2 s in asks for 7 ms: 40 + 20 + 70% of
+      the link does not fit, the flow manager refuses (ENOSPC) and B keeps
+      2 ms;
+    - C holds 1 ms per 10 ms and 2 s in asks for 3 ms: granted.
+  The sink's 200 ms bins, averaged before and after the change, must show
+  A at 10, B at 5 and C at 2.5 then 7.5 Mbit/s (within 10%); the flow
+  manager must list B at 20% and C at 30% of the link after the change;
+  and each sender's closing line, what the driver counted for its flow
+  (as_flow_drv_counters), must show frames sent, none refused, no period
+  missed, no slack.
+
 The rates are well below the link so that the test holds on a loaded
 machine. Usage:
 
@@ -53,6 +69,7 @@ BUILD_DIR holds the daemons netlab starts. Needs root; exits 77 (skip)
 otherwise. Takes the lab down whatever happens.
 """
 import json
+import re
 import os
 import select
 import signal
@@ -365,7 +382,70 @@ def case_crash():
         crash_receivers(tmp)
 
 
-CASES = {"router": ("asr", case_router), "crash": ("asc", case_crash)}
+def mean_mbps(csv, label, t_from, t_to):
+    """Flow LABEL's mean wire rate over the sink's bins ending in (t_from, t_to]."""
+    rows = [r[1] for r in bins(csv, label) if t_from < r[0] <= t_to]
+    return sum(rows) / len(rows) if rows else 0.0
+
+
+def case_qos():
+    global ST
+    netlab("up", "pair", "--link-mbps", "25")
+    ST = json.load(open(labtest.state_path()))
+    addr = ST["hosts"]["l1"]["address"]
+    want = {1: ("4ms", None, 10.0, 10.0), 2: ("2ms", "7ms", 5.0, 5.0),
+            3: ("1ms", "3ms", 2.5, 7.5)}
+    with tempfile.TemporaryDirectory(prefix="sluice-qos-") as tmp:
+        csv = os.path.join(tmp, "qos.csv")
+        sink = start("l1", [SINK, "--kernel", "--port", "9000", "--csv", csv,
+                            "--duration", "6s"])
+        time.sleep(0.3)
+        t_start = 0.3
+        senders = {}
+        for label, (slice_, new, _, _) in want.items():
+            cmd = [BLAST, addr, "9000", "--flow", str(label), "--period", "10ms", "--slice",
+                   slice_, "--size", "1000", "--duration", "5s", "--socket", sock("s1")]
+            if new:
+                cmd += ["--change-at", "2s", "--new-period", "10ms", "--new-slice", new]
+            senders[label] = start("s1", cmd)
+        time.sleep(3.0)
+        shares = {label: [round(f["qos"]["share"], 6) for f in flows_of(
+            "s1", lambda f, p=p: f["owner"]["pid"] == p.pid)] for label, p in senders.items()}
+        check(shares == {1: [0.4], 2: [0.2], 3: [0.3]},
+              "after the change the flow manager lists A, B, C at 40%%, 20%%, 30%% of the "
+              "link (%s)" % shares)
+        errs = {}
+        for label, p in senders.items():
+            out, err = finish(p, 30)
+            errs[label] = err
+            print(out.strip())
+            print(err.strip())
+            check(p.returncode == 0, "sender %d ran to the end" % label)
+        finish(sink, 30)
+        check("at 2.0" in errs[2] and "new guarantee refused: No space left on device" in errs[2],
+              "B's request for 70% of the link, more than is free, is refused (ENOSPC)")
+        check("at 2.0" in errs[3] and "guarantee now 3000000/10000000 ns" in errs[3],
+              "C's request for 3 ms per 10 ms is granted")
+        change = t_start + 2.0
+        for label, (_, _, before, after) in want.items():
+            b = mean_mbps(csv, label, t_start + 0.4, change - 0.2)
+            a = mean_mbps(csv, label, change + 0.4, t_start + 4.8)
+            check(abs(b - before) <= TOLERANCE * before and abs(a - after) <= TOLERANCE * after,
+                  "flow %d: %.3f Mbit/s before the change (want %g), %.3f after (want %g)"
+                  % (label, b, before, a, after))
+            m = re.search(r"driver: frames (\d+) bytes \d+ refused (\d+) chan_errors (\d+) "
+                          r"waited_ms [\d.]+ periods (\d+) missed (\d+) slack_ms ([\d.]+)",
+                          errs[label])
+            check(m is not None and int(m.group(1)) > 0 and m.group(2) == "0"
+                  and m.group(3) == "0" and int(m.group(4)) > 0 and m.group(5) == "0"
+                  and float(m.group(6)) == 0.0,
+                  "flow %d: the driver's counters, from the application: frames sent, none "
+                  "refused, no period missed, no slack (%s)"
+                  % (label, m.group(0) if m else errs[label][-200:]))
+
+
+CASES = {"router": ("asr", case_router), "crash": ("asc", case_crash),
+         "qos": ("asq", case_qos)}
 
 
 def main():
