@@ -240,17 +240,17 @@ AS_API int as_flow_set_qos(struct as_flow *f, const struct as_qos *qos, struct a
  * here and not in struct as_flow_stats.
  */
 struct as_drv_counters {
-	uint64_t rx_pkts, rx_bytes;	/* frames delivered to the receive channel */
-	uint64_t rx_no_buf;		/* dropped on arrival: no empty buffer posted */
-	uint64_t rx_too_big;		/* ... larger than the buffer, not cut */
-	uint64_t rx_ring_full;		/* ... receive ring full */
-	uint64_t tx_pkts, tx_bytes;	/* frames sent */
-	uint64_t tx_refused;		/* frames the transmit check refused */
-	uint64_t chan_errors;		/* bad records the driver found in our channels */
-	uint64_t sched_wait_ns;		/* time our frames waited while others sent */
-	uint64_t sched_periods;		/* periods that passed while we had frames */
-	uint64_t sched_missed;		/* ... and ended with slice left (should stay 0) */
-	uint64_t sched_slack_ns;	/* wire time sent on slack, beyond the slice */
+	uint64_t rx_pkts, rx_bytes; /* frames delivered to the receive channel */
+	uint64_t rx_no_buf;	    /* dropped on arrival: no empty buffer posted */
+	uint64_t rx_too_big;	    /* ... larger than the buffer, not cut */
+	uint64_t rx_ring_full;	    /* ... receive ring full */
+	uint64_t tx_pkts, tx_bytes; /* frames sent */
+	uint64_t tx_refused;	    /* frames the transmit check refused */
+	uint64_t chan_errors;	    /* bad records the driver found in our channels */
+	uint64_t sched_wait_ns;	    /* time our frames waited while others sent */
+	uint64_t sched_periods;	    /* periods that passed while we had frames */
+	uint64_t sched_missed;	    /* ... and ended with slice left (should stay 0) */
+	uint64_t sched_slack_ns;    /* wire time sent on slack, beyond the slice */
 };
 
 /*

@@ -155,8 +155,9 @@ change(struct as_flow *f, const struct as_qos *q, double at_s)
 	int rc = as_flow_set_qos(f, q, &g);
 
 	if (rc == 0)
-		fprintf(stderr, "udp_blast: at %.3f s: guarantee now %" PRIu64 "/%" PRIu64 " ns%s\n",
-		    at_s, g.slice_ns, g.period_ns, g.extra ? " + slack" : "");
+		fprintf(stderr,
+		    "udp_blast: at %.3f s: guarantee now %" PRIu64 "/%" PRIu64 " ns%s\n", at_s,
+		    g.slice_ns, g.period_ns, g.extra ? " + slack" : "");
 	else
 		fprintf(stderr, "udp_blast: at %.3f s: new guarantee refused: %s (%s)\n", at_s,
 		    strerror(-rc), as_errmsg());

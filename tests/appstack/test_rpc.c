@@ -5,7 +5,8 @@
  * and plays the driver on them), FibChanged changes the next-hop MAC of the
  * next frame, the connection's end leaves the flows running, reconnection
  * sends Hello and Reattach for each live flow (one answered with a new FIB,
- * one refused), and FlowRevoked makes the flow's calls fail.
+ * one refused), and FlowRevoked makes the flow's calls fail; SetQos and
+ * GetCounters, answered well, refused, and with replies that make no sense.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -551,6 +552,191 @@ test_bound_flow_resolves_peers(void **state)
 	unsetenv(AS_ENV_SOCKET);
 }
 
+/* ---- SetQos and GetCounters ------------------------------------------------- */
+
+/* What the fake answers to each request, in order. */
+enum qos_step {
+	QOS_GRANT,	 /* SetQos: granted as asked */
+	QOS_REFUSE,	 /* SetQos: Error ENOSPC */
+	QOS_MORE,	 /* SetQos: a "grant" of another slice than asked */
+	QOS_EMPTY,	 /* SetQos: a reply without the guarantee */
+	CTR_GOOD,	 /* GetCounters: this flow's counters */
+	CTR_OTHER_FLOW,	 /* GetCounters: another flow's */
+	CTR_TWO,	 /* GetCounters: two flows */
+	CTR_WRONG_REPLY, /* GetCounters: answered with a SetQosReply */
+};
+
+static const enum qos_step qos_steps[] = {
+    QOS_GRANT, QOS_REFUSE, QOS_MORE, QOS_EMPTY, CTR_GOOD, CTR_OTHER_FLOW, CTR_TWO, CTR_WRONG_REPLY};
+
+static void
+reply_qos(struct fake *k, const Sluice__Qos *asked, enum qos_step st)
+{
+	Sluice__Fm__SetQosReply r;
+	Sluice__Qos g = *asked;
+
+	if (st == QOS_REFUSE) {
+		rpc_reply_error(k->conn, &k->fr->hdr, ENOSPC, "does not fit");
+		return;
+	}
+	sluice__fm__set_qos_reply__init(&r);
+	if (st == QOS_MORE)
+		g.slice_ns *= 2;
+	r.granted = st == QOS_EMPTY ? NULL : &g;
+	rpc_reply(k->conn, &k->fr->hdr, RPC_T_FM_SET_QOS_REPLY, &r.base, NULL, 0);
+}
+
+static void
+reply_counters(struct fake *k, uint32_t id, enum qos_step st)
+{
+	Sluice__Fm__CountersReply r;
+	Sluice__FlowCounters fc[2], *pfc[2] = {&fc[0], &fc[1]};
+	Sluice__Counter c[2], *pc[2] = {&c[0], &c[1]};
+	static char no_buf[] = "NO_BUFFER", ring_full[] = "RING_FULL";
+
+	if (st == CTR_WRONG_REPLY) {
+		Sluice__Fm__SetQosReply q;
+
+		sluice__fm__set_qos_reply__init(&q);
+		rpc_reply(k->conn, &k->fr->hdr, RPC_T_FM_SET_QOS_REPLY, &q.base, NULL, 0);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		sluice__flow_counters__init(&fc[i]);
+		sluice__counter__init(&c[i]);
+	}
+	c[0].name = no_buf;
+	c[0].value = 7;
+	c[1].name = ring_full;
+	c[1].value = 2;
+	fc[0].flow_id = st == CTR_OTHER_FLOW ? id + 1 : id;
+	fc[0].rx_pkts = 100;
+	fc[0].rx_drops = pc;
+	fc[0].n_rx_drops = 2;
+	fc[0].tx_pkts = 50;
+	fc[0].tx_refused = 3;
+	fc[0].sched_periods = 9;
+	fc[1].flow_id = id;
+	sluice__fm__counters_reply__init(&r);
+	r.flows = pfc;
+	r.n_flows = st == CTR_TWO ? 2 : 1;
+	rpc_reply(k->conn, &k->fr->hdr, RPC_T_FM_COUNTERS_REPLY, &r.base, NULL, 0);
+}
+
+static void *
+qos_server(void *arg)
+{
+	struct fake *k = arg;
+
+	if (serve_hello(k) < 0 || serve_open(k, 5) < 0)
+		return NULL;
+	for (unsigned i = 0; i < ARRAY_SIZE(qos_steps); i++) {
+		ProtobufCMessage *m;
+
+		if (srv_recv(k) < 0 || !(m = rpc_unpack(NULL, k->fr, &k->arena))) {
+			snprintf(k->err, sizeof(k->err), "step %u: no request", i);
+			return NULL;
+		}
+		if (qos_steps[i] < CTR_GOOD) {
+			Sluice__Fm__SetQos *q = (Sluice__Fm__SetQos *)m;
+
+			if (k->fr->hdr.type != RPC_T_FM_SET_QOS || q->flow_id != 5 || !q->qos) {
+				snprintf(
+				    k->err, sizeof(k->err), "step %u: not a SetQos of flow 5", i);
+				return NULL;
+			}
+			reply_qos(k, q->qos, qos_steps[i]);
+		} else {
+			Sluice__Fm__GetCounters *g = (Sluice__Fm__GetCounters *)m;
+
+			if (k->fr->hdr.type != RPC_T_FM_GET_COUNTERS || g->n_flow_ids != 1 ||
+			    g->flow_ids[0] != 5) {
+				snprintf(
+				    k->err, sizeof(k->err), "step %u: not a GetCounters of 5", i);
+				return NULL;
+			}
+			reply_counters(k, 5, qos_steps[i]);
+		}
+	}
+	if (srv_recv(k) < 0 || k->fr->hdr.type != RPC_T_FM_CLOSE_FLOW) {
+		snprintf(k->err, sizeof(k->err), "no CloseFlow after the last step");
+		return NULL;
+	}
+	{
+		Sluice__Ok ok;
+
+		sluice__ok__init(&ok);
+		rpc_reply(k->conn, &k->fr->hdr, RPC_T_OK, &ok.base, NULL, 0);
+	}
+	return NULL;
+}
+
+static void
+test_set_qos_and_driver_counters(void **state)
+{
+	struct as_flow_cfg fc = {.kind = AS_UDP_CONNECTED,
+	    .remote = {T_RADDR, T_RPORT},
+	    .qos = {.period_ns = 10000000, .slice_ns = 1000000}};
+	struct as_qos want = {.period_ns = 10000000, .slice_ns = 3000000}, got = {0};
+	struct as_qos bad = {.period_ns = 1000000, .slice_ns = 2000000};
+	struct as_drv_counters dc;
+	struct as_flow_info info;
+	struct as_ctx *ctx;
+	struct as_flow *f;
+	pthread_t th;
+	(void)state;
+
+	setenv(AS_ENV_SOCKET, sock_path, 1);
+	assert_int_equal(pthread_create(&th, NULL, qos_server, &fk), 0);
+	ctx = as_ctx_create(NULL);
+	if (!ctx)
+		fail_msg("create: %s", as_errmsg());
+	f = as_udp_open(ctx, &fc);
+	if (!f)
+		fail_msg("open: %s (fake: %s)", as_errmsg(), fk.err);
+
+	/* Refused here, without asking: a slice longer than its period. */
+	assert_int_equal(as_flow_set_qos(f, &bad, NULL), -EINVAL);
+	/* Granted: the flow's info follows. */
+	assert_int_equal(as_flow_set_qos(f, &want, &got), 0);
+	assert_int_equal(got.slice_ns, 3000000);
+	as_flow_info(f, &info);
+	assert_int_equal(info.qos.slice_ns, 3000000);
+	assert_int_equal(info.qos.period_ns, 10000000);
+	/* Refused by the flow manager; then replies that make no sense: the
+	 * flow keeps what it was granted. */
+	want.slice_ns = 9000000;
+	assert_int_equal(as_flow_set_qos(f, &want, NULL), -ENOSPC);
+	assert_int_equal(as_flow_set_qos(f, &want, NULL), -EPROTO);
+	assert_int_equal(as_flow_set_qos(f, &want, NULL), -EPROTO);
+	as_flow_info(f, &info);
+	assert_int_equal(info.qos.slice_ns, 3000000);
+
+	/* The driver's counters, by name; then replies about other flows. */
+	memset(&dc, 0xff, sizeof(dc));
+	assert_int_equal(as_flow_drv_counters(f, &dc), 0);
+	assert_int_equal(dc.rx_pkts, 100);
+	assert_int_equal(dc.rx_no_buf, 7);
+	assert_int_equal(dc.rx_too_big, 0);
+	assert_int_equal(dc.rx_ring_full, 2);
+	assert_int_equal(dc.tx_pkts, 50);
+	assert_int_equal(dc.tx_refused, 3);
+	assert_int_equal(dc.sched_periods, 9);
+	assert_int_equal(dc.sched_missed, 0);
+	assert_int_equal(as_flow_drv_counters(f, &dc), -EPROTO);
+	assert_int_equal(as_flow_drv_counters(f, &dc), -EPROTO);
+	assert_int_equal(as_flow_drv_counters(f, &dc), -EPROTO);
+
+	/* The connection survived every one of them. */
+	assert_int_equal(as_flow_error(f), 0);
+	as_flow_close(f);
+	pthread_join(th, NULL);
+	if (fk.err[0])
+		fail_msg("fake flow manager: %s", fk.err);
+	as_ctx_destroy(ctx);
+	unsetenv(AS_ENV_SOCKET);
+}
+
 int
 main(void)
 {
@@ -559,6 +745,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_open_fib_changed_restart_reattach_revoked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bound_flow_resolves_peers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_qos_and_driver_counters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
