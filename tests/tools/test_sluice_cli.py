@@ -48,7 +48,9 @@ def start_flowmgr(*extra):
                           os.path.join(RDIR, "no-driver.sock"), "--address", "10.9.0.2/24",
                           "--gateway", "10.9.0.1", *extra], stdout=log, stderr=log)
     t0 = time.time()
-    while not os.path.exists(os.path.join(RDIR, "admin.ipc")) and time.time() - t0 < 5:
+    # events.ipc is bound last, after admin.ipc has its mode and group: a
+    # check of admin.ipc as soon as it exists could see it still 0700.
+    while not os.path.exists(os.path.join(RDIR, "events.ipc")) and time.time() - t0 < 5:
         if p.poll() is not None:
             break
         time.sleep(0.02)
