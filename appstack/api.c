@@ -65,17 +65,19 @@ as_tx_free(struct as_flow *f, struct as_txbuf *b)
 	}
 }
 
-/* tx_check(): the peer's MAC is unknown and @resolve_ms said not to ask. */
-#define TX_MUST_RESOLVE 1
-#define RESOLVE_NOT_NOW (-2)
+static void tx_go(struct as_flow *f, const struct as_txbuf *b, const unsigned *frames,
+    const uint8_t *const *mac, unsigned n);
+
+/* tx_check(): hold the datagram until its peer's MAC is known (park()). */
+#define TX_PARK 1
 
 /*
  * Can @b go? Checks what the application wrote in it; says how many frames
  * it takes and where to. A bound flow's first datagram to a peer it knows
- * no MAC for asks the flow manager, waiting up to @resolve_ms for the answer
- * (RESOLVE_NOT_NOW: return TX_MUST_RESOLVE instead); that may run callbacks,
- * which can change the FIB and the peer cache. Writes nothing else.
- * 0, TX_MUST_RESOLVE, or -errno.
+ * no MAC for asks the flow manager, waiting up to @resolve_ms for the
+ * answer; that may run callbacks, which can change the FIB and the peer
+ * cache. With @resolve_ms 0, or when that peer is being asked for already,
+ * it says TX_PARK instead. Writes nothing else. 0, TX_PARK, or -errno.
  */
 static int
 tx_check(struct as_flow *f, const struct as_txbuf *b, unsigned *frames, const uint8_t **mac,
@@ -92,9 +94,9 @@ tx_check(struct as_flow *f, const struct as_txbuf *b, unsigned *frames, const ui
 		if (!b->peer.addr || !b->peer.port)
 			return -EDESTADDRREQ;
 		*mac = as__peer_mac(f, b->peer.addr);
-		if (!*mac) {
-			if (resolve_ms == RESOLVE_NOT_NOW)
-				return TX_MUST_RESOLVE;
+		if (!*mac || (f->n_park && as__resolving(f, b->peer.addr))) {
+			if (resolve_ms == 0 || as__resolving(f, b->peer.addr))
+				return TX_PARK;
 			rc = as__resolve(f, b->peer.addr, resolve_ms);
 			if (rc < 0)
 				return rc;
@@ -112,6 +114,86 @@ tx_check(struct as_flow *f, const struct as_txbuf *b, unsigned *frames, const ui
 		return -EMSGSIZE; /* could never fit, however long we wait */
 	*frames = k;
 	return 0;
+}
+
+/*
+ * Hold @b (checked but for its peer's MAC) until the flow manager answers
+ * for its peer: 0 (the stack owns it now), or -EAGAIN (no room to hold it,
+ * or nobody to ask) and it stays the caller's.
+ */
+static int
+park(struct as_flow *f, const struct as_txbuf *b)
+{
+	unsigned k = as__ip4_frames(f, b->len + UDP_HDR_LEN);
+	int rc;
+
+	if (k > f->cfg.tx_recs || k - 1 > f->hs_n)
+		return -EMSGSIZE; /* as tx_check(), which stopped before it */
+	if (f->n_park == AS_PARK_MAX) {
+		as__seterr("%d datagrams wait for their peers' MACs already", AS_PARK_MAX);
+		return -EAGAIN;
+	}
+	rc = as__resolve_start(f, b->peer.addr);
+	if (rc < 0)
+		return rc;
+	f->tx_state[b->id] = AS_BUF_STACK;
+	f->park[f->n_park].b = *b;
+	f->park[f->n_park++].since_ns = as__now_ns();
+	return 0;
+}
+
+/* A held buffer goes back to the free stack, its datagram lost. */
+static void
+unpark(struct as_flow *f, const struct as_parked *p)
+{
+	f->tx_state[p->b.id] = AS_BUF_FREE;
+	f->tx_free[f->n_tx_free++] = p->b.id;
+	f->st.c[AS_STAT_DROP_UNRESOLVED]++;
+}
+
+void
+as__park_drop(struct as_flow *f, uint32_t addr)
+{
+	unsigned keep = 0;
+
+	for (unsigned i = 0; i < f->n_park; i++) {
+		if (!addr || f->park[i].b.peer.addr == addr)
+			unpark(f, &f->park[i]);
+		else
+			f->park[keep++] = f->park[i];
+	}
+	f->n_park = keep;
+}
+
+void
+as__park_flush(struct as_flow *f)
+{
+	uint64_t now = as__now_ns();
+	bool full = false; /* once one waits for room, all after it wait */
+	unsigned keep = 0;
+
+	if (f->dead) {
+		as__park_drop(f, 0);
+		return;
+	}
+	as__tx_reclaim(f);
+	for (unsigned i = 0; i < f->n_park; i++) {
+		struct as_parked *p = &f->park[i];
+		const uint8_t *mac = as__peer_mac(f, p->b.peer.addr);
+		unsigned k = as__ip4_frames(f, p->b.len + UDP_HDR_LEN);
+
+		if (mac && !full && rbuf_room(f->tx) >= k && f->n_hs_free >= k - 1) {
+			f->tx_state[p->b.id] = AS_BUF_APP; /* tx_go() takes it from there */
+			tx_go(f, &p->b, &k, &mac, 1);
+		} else if ((!mac && !as__resolving(f, p->b.peer.addr)) ||
+			   now - p->since_ns >= AS_PARK_TMO_MS * 1000000ull) {
+			unpark(f, p); /* refused, forgotten, or too late */
+		} else {
+			full |= mac != NULL;
+			f->park[keep++] = *p;
+		}
+	}
+	f->n_park = keep;
 }
 
 /* Hand @n checked buffers to the layers; they take all (room was checked). */
@@ -145,30 +227,36 @@ as_tx_send_burst(struct as_flow *f, struct as_txbuf *b, unsigned n)
 	if (f->dead)
 		return 0;
 	as__tx_reclaim(f);
-	room = rbuf_room(f->tx);
-	hs = f->n_hs_free;
+	if (f->n_park)
+		as__park_flush(f);
 	while (done < n && !f->dead) {
 		unsigned m = 0;
 		int rc = 0;
 
+		room = rbuf_room(f->tx);
+		hs = f->n_hs_free;
 		while (m < AS_BURST && done + m < n) {
 			unsigned *k = &frames[m];
 
-			/* Only the batch's first may ask the flow manager: the
-			 * answer can move the MACs the others point to. */
-			rc = tx_check(
-			    f, &b[done + m], k, &mac[m], m ? RESOLVE_NOT_NOW : AS_RESOLVE_MIN_MS);
+			/* Never waits: a peer to resolve is parked. */
+			rc = tx_check(f, &b[done + m], k, &mac[m], 0);
 			if (rc != 0 || *k > room || *k - 1 > hs)
 				break;
 			room -= *k;
 			hs -= *k - 1;
 			m++;
 		}
-		if (!m)
-			break;
-		tx_go(f, b + done, frames, mac, m);
-		done += m;
-		if (m < AS_BURST && rc != TX_MUST_RESOLVE)
+		if (m) {
+			tx_go(f, b + done, frames, mac, m);
+			done += m;
+		}
+		if (rc == TX_PARK && done < n) {
+			if (park(f, &b[done]) < 0)
+				break;
+			done++;
+			continue;
+		}
+		if (m < AS_BURST)
 			break;
 	}
 	return done;
@@ -186,11 +274,17 @@ as_tx_send(struct as_flow *f, struct as_txbuf *b, int timeout_ms)
 
 		if (f->dead)
 			return -ECONNRESET;
+		if (f->n_park)
+			as__park_flush(f);
 		left = as__left_ms(timeout_ms, t0);
 		rc = tx_check(f, b, &k, &mac,
-		    left > AS_RESOLVE_MIN_MS || left < 0 ? left : AS_RESOLVE_MIN_MS);
-		if (rc != 0) /* TX_MUST_RESOLVE only answers RESOLVE_NOT_NOW */
-			return rc < 0 ? rc : -EAGAIN;
+		    timeout_ms == 0			   ? 0
+		    : left > AS_RESOLVE_MIN_MS || left < 0 ? left
+							   : AS_RESOLVE_MIN_MS);
+		if (rc == TX_PARK)
+			return park(f, b);
+		if (rc != 0)
+			return rc;
 		as__tx_reclaim(f);
 		if (rbuf_room(f->tx) >= k && f->n_hs_free >= k - 1) {
 			tx_go(f, b, &k, &mac, 1);

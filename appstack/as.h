@@ -314,18 +314,27 @@ AS_API unsigned as_tx_alloc_burst(struct as_flow *f, struct as_txbuf *b, unsigne
  *
  * Peers of a bound flow: the frame goes to the MAC the peer's last datagram
  * came from; for a peer not heard from, the flow manager is asked first
- * (the peer's MAC on the link, the gateway's beyond it; remembered 10 s).
- * That one call waits for the answer: a round trip to the flow manager, or
- * as long as ARP takes (up to 3 s for a peer that never answers), bounded
- * by @timeout_ms but never less than 50 ms, even for a non-blocking send or
- * a burst. It may run the context's callbacks (FibChanged, FlowRevoked).
+ * (Resolve: the peer's MAC on the link, the gateway's beyond it;
+ * remembered 10 s). A blocking send (@timeout_ms != 0) waits for the
+ * answer: a round trip to the flow manager, or as long as ARP takes (up to
+ * 3 s for a peer that never answers), bounded by @timeout_ms; it may run
+ * the context's callbacks (FibChanged, FlowRevoked). A non-blocking send
+ * (0), and every one of a burst, does not wait: as Linux queues datagrams
+ * on an unresolved neighbour, the stack holds the datagram (up to 16 per
+ * flow, in order) and returns 0, and sends it when the answer comes, which
+ * the context reads in as_ctx_poll() or any blocking call (so serve
+ * as_ctx_fd()). One to a peer already being asked for is held too,
+ * whatever @timeout_ms, so that they leave in order. A held datagram whose
+ * peer turns out unreachable, or that waits more than 5 s, is dropped and
+ * counted (DROP_UNRESOLVED).
  *
  * Returns 0, or -EINVAL (not a buffer of this flow's, or not lent),
  * -EMSGSIZE (len above cap), -EDESTADDRREQ (bound flow, no peer),
- * -EHOSTUNREACH (bound flow: the peer, or the gateway to it, does not
- * answer ARP), -ENETUNREACH (bound flow: no route to the peer), -EAGAIN (no
- * room in time; or a bound flow's peer still being resolved: ask again),
- * -ECONNRESET (dead).
+ * -EHOSTUNREACH (bound flow, blocking: the peer, or the gateway to it, does
+ * not answer ARP), -ENETUNREACH (bound flow, blocking: no route to the
+ * peer), -EAGAIN (no room in time; a blocking send whose peer is still
+ * being resolved; a non-blocking one when 16 are held already or the
+ * context is reconnecting), -ECONNRESET (dead).
  */
 AS_API int as_tx_send(struct as_flow *f, struct as_txbuf *b, int timeout_ms);
 
@@ -468,7 +477,8 @@ AS_API int as_flow_wait(struct as_flow *f, unsigned events, int timeout_ms);
 	_(DROP_REASS_TIMEOUT, "datagram not complete in time: dropped")               \
 	_(DROP_REASS_EVICTED, "datagram pushed out by a newer one: dropped")          \
 	_(DROP_REASS_NO_SLOT, "every reassembly slot held by the application")        \
-	_(DROP_DEAD, "frames received after the flow died")
+	_(DROP_DEAD, "frames received after the flow died")                           \
+	_(DROP_UNRESOLVED, "datagrams held for a peer's MAC that never came: dropped")
 
 enum as_stat {
 #define AS_STAT_ENUM_(name, desc) AS_STAT_##name,

@@ -24,7 +24,9 @@
 #define AS_BURST	    32	  /* records per rbuf call on the fast path */
 #define AS_PEERS	    64	  /* bound flows: remembered peer MACs (direct mapped) */
 #define AS_PEER_RESOLVED_MS 10000 /* a resolved peer's MAC, before asking again */
-#define AS_RESOLVE_MIN_MS   50	  /* what even a non-blocking send waits for it */
+#define AS_RESOLVE_MIN_MS   50	  /* what a blocking send waits for it, at least */
+#define AS_PARK_MAX	    16	  /* datagrams held for peers being resolved, per flow */
+#define AS_PARK_TMO_MS	    5000  /* ... dropped if still unresolved by then */
 
 #define AS_DEF_MAX_DGRAM    16384
 #define AS_DEF_RX_BUFS	    256
@@ -87,6 +89,13 @@ struct as_peer {
 	uint64_t expires_ns; /* resolved: when to ask again; 0: learnt */
 };
 
+/* A datagram of a bound flow held until its peer's MAC is known (the
+ * buffer is AS_BUF_STACK meanwhile). */
+struct as_parked {
+	struct as_txbuf b;
+	uint64_t since_ns;
+};
+
 struct as_flow {
 	struct as_ctx *ctx; /* NULL for a flow made by tests without one */
 	struct as_flow *next;
@@ -134,6 +143,8 @@ struct as_flow {
 	uint64_t reass_tmo_ns;
 
 	struct as_peer peers[AS_PEERS];
+	struct as_parked park[AS_PARK_MAX]; /* in the order they were sent */
+	unsigned n_park;
 	struct as_flow_stats st;
 };
 
@@ -173,6 +184,23 @@ const uint8_t *as__peer_mac(const struct as_flow *f, uint32_t addr);
  * -EPROTO (an answer that makes no sense), or what the flow manager said.
  */
 int as__resolve(struct as_flow *f, uint32_t addr, int timeout_ms);
+/*
+ * Ask for @addr without waiting (Resolve, not already asked). When the
+ * answer comes the context caches the MAC and calls as__park_flush(), or
+ * on a refusal as__park_drop(). 0, or -EAGAIN (not connected, or too many
+ * questions in flight), -EHOSTUNREACH (no context).
+ */
+int as__resolve_start(struct as_flow *f, uint32_t addr);
+/* Whether an answer about @addr is awaited for @f. */
+bool as__resolving(const struct as_flow *f, uint32_t addr);
+/* Forget every question asked for @f (it is being closed). */
+void as__resolve_forget(struct as_flow *f);
+
+/* ---- api.c ---- */
+/* Send what is held and can go now; drop what waited too long. */
+void as__park_flush(struct as_flow *f);
+/* Drop what is held for @addr (0: everything), counted DROP_UNRESOLVED. */
+void as__park_drop(struct as_flow *f, uint32_t addr);
 
 /* ---- fib.c ---- */
 struct Sluice__Fm__Fib;

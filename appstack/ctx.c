@@ -8,6 +8,10 @@
  *   as_flow_close   CloseFlow (blocking)
  *   as__resolve     Resolve (blocking, bounded by the send's timeout): a
  *                   bound flow's first datagram to a peer it knows no MAC for
+ *   as__resolve_start
+ *                   Resolve without waiting, for a non-blocking send: the
+ *                   answer, read with everything else, releases the
+ *                   datagrams held for that peer (api.c)
  *   as_flow_set_qos SetQos (blocking): a new guarantee, admitted or refused
  *   as_flow_drv_counters
  *                   GetCounters (blocking): the driver's counters of a flow
@@ -46,10 +50,11 @@
 #include "proto/rpc.h"
 #include "proto/rpc_chan.h"
 
-#define CTX_TIMEOUT_MS	 5000
-#define CTX_RECONNECT_MS 50
-#define CTX_MAX_STALE	 16
-#define CTX_POLL_MAX	 64 /* frames handled per as_ctx_poll() */
+#define CTX_TIMEOUT_MS	  5000
+#define CTX_RECONNECT_MS  50
+#define CTX_MAX_STALE	  16
+#define CTX_POLL_MAX	  64 /* frames handled per as_ctx_poll() */
+#define CTX_MAX_RESOLVING 16 /* Resolves in flight without a caller waiting */
 
 enum ctx_state {
 	CTX_UP = 0,
@@ -77,6 +82,13 @@ struct as_ctx {
 	struct rpc_arena arena;
 	uint8_t *arena_buf;
 	struct as_flow *flows;
+	struct {
+		uint32_t id; /* the Resolve's request id */
+		struct as_flow *f;
+		uint32_t addr;
+		uint64_t sent_ns;
+	} resolving[CTX_MAX_RESOLVING];
+	unsigned n_resolving;
 };
 
 static uint32_t
@@ -143,6 +155,12 @@ lost(struct as_ctx *c)
 	c->state = CTX_DOWN;
 	c->n_pending = 0;
 	c->n_stale = 0;
+	/* Their answers will never come: what waits for them is dropped. */
+	while (c->n_resolving) {
+		unsigned i = --c->n_resolving;
+
+		as__park_drop(c->resolving[i].f, c->resolving[i].addr);
+	}
 	for (struct as_flow *f = c->flows; f; f = f->next)
 		f->reattach_id = 0;
 	arm_timer(c);
@@ -255,6 +273,45 @@ on_reattached(struct as_ctx *c, struct as_flow *f, const struct rpc_frame *fr)
 		c->state = CTX_UP;
 }
 
+/* The MAC a ResolveReply for @addr gives, or NULL if it makes no sense. */
+static const uint8_t *
+resolve_reply_mac(struct as_ctx *c, const struct rpc_frame *fr, uint32_t addr)
+{
+	Sluice__Fm__ResolveReply *r =
+	    fr->hdr.type == RPC_T_FM_RESOLVE_REPLY
+		? (Sluice__Fm__ResolveReply *)rpc_unpack(
+		      &sluice__fm__resolve_reply__descriptor, fr, &c->arena)
+		: NULL;
+
+	if (!r || r->addr != addr || r->nexthop_mac.len != 6 || !r->nexthop_mac.data ||
+	    (r->nexthop_mac.data[0] & 1) || !memcmp(r->nexthop_mac.data, "\0\0\0\0\0\0", 6)) {
+		as__seterr("flow manager: a ResolveReply that makes no sense");
+		return NULL;
+	}
+	return r->nexthop_mac.data;
+}
+
+/* The answer to question @i of as__resolve_start(). */
+static void
+on_resolved(struct as_ctx *c, unsigned i, const struct rpc_frame *fr)
+{
+	struct as_flow *f = c->resolving[i].f;
+	uint32_t addr = c->resolving[i].addr;
+	const uint8_t *mac = NULL;
+
+	c->resolving[i] = c->resolving[--c->n_resolving];
+	if (fr->hdr.type == RPC_T_ERROR)
+		error_of(c, fr); /* for as_errmsg(); the datagrams go */
+	else
+		mac = resolve_reply_mac(c, fr, addr);
+	if (!mac || f->dead) {
+		as__park_drop(f, addr);
+		return;
+	}
+	as__peer_resolved(f, addr, mac);
+	as__park_flush(f);
+}
+
 static void
 on_reply(struct as_ctx *c, const struct rpc_frame *fr)
 {
@@ -284,6 +341,11 @@ on_reply(struct as_ctx *c, const struct rpc_frame *fr)
 		reattach_all(c);
 		return;
 	}
+	for (unsigned i = 0; i < c->n_resolving; i++)
+		if (c->resolving[i].id == id) {
+			on_resolved(c, i, fr);
+			return;
+		}
 	if (c->state == CTX_REATTACH)
 		for (struct as_flow *f = c->flows; f; f = f->next)
 			if (f->reattach_id && f->reattach_id == id) {
@@ -389,7 +451,7 @@ int
 as__resolve(struct as_flow *f, uint32_t addr, int timeout_ms)
 {
 	struct as_ctx *c = f->ctx;
-	Sluice__Fm__ResolveReply *r;
+	const uint8_t *mac;
 	Sluice__Fm__Resolve m;
 	int rc;
 
@@ -405,19 +467,88 @@ as__resolve(struct as_flow *f, uint32_t addr, int timeout_ms)
 		return -EAGAIN; /* still resolving: the next send asks again */
 	if (rc < 0)
 		return rc;
-	r = c->frame->hdr.type == RPC_T_FM_RESOLVE_REPLY
-		? (Sluice__Fm__ResolveReply *)rpc_unpack(
-		      &sluice__fm__resolve_reply__descriptor, c->frame, &c->arena)
-		: NULL;
-	if (!r || r->addr != addr || r->nexthop_mac.len != 6 || !r->nexthop_mac.data ||
-	    (r->nexthop_mac.data[0] & 1) || !memcmp(r->nexthop_mac.data, "\0\0\0\0\0\0", 6)) {
-		as__seterr("flow manager: a ResolveReply that makes no sense");
+	mac = resolve_reply_mac(c, c->frame, addr);
+	if (!mac)
 		rc = -EPROTO;
-	} else {
-		as__peer_resolved(f, addr, r->nexthop_mac.data);
-	}
+	else
+		as__peer_resolved(f, addr, mac);
 	rpc_frame_fini(c->frame);
 	return rc;
+}
+
+/* Questions the flow manager left unanswered as long as a datagram may be
+ * held: given up, with what waits for them, so that their slots free. */
+static void
+resolving_expire(struct as_ctx *c)
+{
+	uint64_t now = as__now_ns();
+
+	for (unsigned i = 0; i < c->n_resolving;) {
+		if (now - c->resolving[i].sent_ns >= AS_PARK_TMO_MS * 1000000ull) {
+			stale_add(c, c->resolving[i].id);
+			as__park_drop(c->resolving[i].f, c->resolving[i].addr);
+			c->resolving[i] = c->resolving[--c->n_resolving];
+		} else {
+			i++;
+		}
+	}
+}
+
+int
+as__resolve_start(struct as_flow *f, uint32_t addr)
+{
+	struct as_ctx *c = f->ctx;
+	Sluice__Fm__Resolve m;
+	uint32_t id;
+
+	if (!c) {
+		as__seterr("no MAC known for the peer, and no flow manager to ask");
+		return -EHOSTUNREACH;
+	}
+	resolving_expire(c);
+	if (as__resolving(f, addr))
+		return 0;
+	if (c->state != CTX_UP || c->n_resolving == CTX_MAX_RESOLVING) {
+		as__seterr(c->state != CTX_UP ? "the flow manager is not connected (reconnecting)"
+					      : "too many peers being resolved");
+		return -EAGAIN;
+	}
+	sluice__fm__resolve__init(&m);
+	m.flow_id = f->fib.flow_id;
+	m.addr = addr;
+	if (send_req(c, RPC_T_FM_RESOLVE, &m.base, &id) < 0)
+		return -EAGAIN; /* lost: reconnecting */
+	c->resolving[c->n_resolving].id = id;
+	c->resolving[c->n_resolving].f = f;
+	c->resolving[c->n_resolving].addr = addr;
+	c->resolving[c->n_resolving++].sent_ns = as__now_ns();
+	return 0;
+}
+
+bool
+as__resolving(const struct as_flow *f, uint32_t addr)
+{
+	const struct as_ctx *c = f->ctx;
+
+	for (unsigned i = 0; c && i < c->n_resolving; i++)
+		if (c->resolving[i].f == f && c->resolving[i].addr == addr)
+			return true;
+	return false;
+}
+
+void
+as__resolve_forget(struct as_flow *f)
+{
+	struct as_ctx *c = f->ctx;
+
+	for (unsigned i = 0; c && i < c->n_resolving;) {
+		if (c->resolving[i].f == f) {
+			stale_add(c, c->resolving[i].id); /* its answer is of no use */
+			c->resolving[i] = c->resolving[--c->n_resolving];
+		} else {
+			i++;
+		}
+	}
 }
 
 /* A blocking call about a live flow: -ECONNRESET once it is dead. */
@@ -594,6 +725,8 @@ as_ctx_poll(struct as_ctx *c)
 	}
 	if (c->state == CTX_DOWN && as__now_ns() >= c->retry_ns)
 		try_reconnect(c);
+	if (c->n_resolving)
+		resolving_expire(c);
 	while (c->fd >= 0 && n < CTX_POLL_MAX) {
 		int rc = rpc_recv(c->fd, c->frame);
 
@@ -852,6 +985,7 @@ as_flow_close(struct as_flow *f)
 				*pp = f->next;
 				break;
 			}
+		as__resolve_forget(f);
 		if (f->reattach_id) {
 			stale_add(c, f->reattach_id);
 			if (--c->n_pending == 0 && c->state == CTX_REATTACH)

@@ -7,15 +7,19 @@
  *       its sender. Zero copy on both sides, except the one copy from the
  *       receive channel to the transmit channel, which are different memory.
  *       Prints "serving A.B.C.D:P flow ID" once the flow is open; on SIGINT
- *       or SIGTERM prints its counters and exits 0. Its receive buffers
- *       hold a whole datagram of up to 16384 bytes (the stack's max_dgram):
- *       a port that reassembles fragments (net_af_packet) delivers them so.
+ *       or SIGTERM prints its counters and exits 0. It posts the stack's
+ *       default receive buffers (2 KB): a datagram larger than one arrives
+ *       in fragments (the driver cuts what net_af_packet joins) and the
+ *       stack reassembles it, up to 16384 bytes (max_dgram).
  *
  *   udp_echo client ADDR PORT [--count N] [--size S] [--sizes A-B|A,B,...]
- *                   [--step K] [--timeout MS] [--bound] [--socket PATH]
+ *                   [--step K] [--timeout MS] [--bound [--nonblock]]
+ *                   [--socket PATH]
  *       A connected flow to ADDR:PORT (--bound: a bound flow on an
  *       ephemeral port that sends to ADDR:PORT, asking the flow manager for
- *       the next hop's MAC first, and takes only replies from there): sends
+ *       the next hop's MAC first, and takes only replies from there;
+ *       --nonblock: its sends do not wait, the stack holds the first
+ *       datagram until the flow manager answers): sends
  *       N datagrams (sizes cycling
  *       through A..B in steps of K, or through the list A,B,..., or all of
  *       size S) one at a time and checks that each comes back intact within
@@ -57,7 +61,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: udp_echo server [--port P] [--socket PATH]\n"
 	    "       udp_echo client ADDR PORT [--count N] [--size S] [--sizes A-B|A,B,...]\n"
-	    "                       [--step K] [--timeout MS] [--bound] [--socket PATH]\n");
+	    "                       [--step K] [--timeout MS] [--bound [--nonblock]]\n"
+	    "                       [--socket PATH]\n");
 	exit(2);
 }
 
@@ -172,7 +177,7 @@ struct sizes {
 
 static int
 client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, const struct sizes *sz,
-    int timeout_ms, bool bound)
+    int timeout_ms, bool bound, bool nonblock)
 {
 	uint32_t lo = sz->lo, hi = sz->hi, step = sz->step;
 	struct as_flow_cfg cfg = {.kind = AS_UDP_CONNECTED, .remote = {addr, port}};
@@ -202,7 +207,7 @@ client(struct as_ctx *ctx, uint32_t addr, uint16_t port, unsigned count, const s
 		if (sz->n_list)
 			size = sz->list[i % sz->n_list];
 		fill(out, size, i);
-		rc = bound ? as_sendto(f, out, size, &peer, timeout_ms)
+		rc = bound ? as_sendto(f, out, size, &peer, nonblock ? 0 : timeout_ms)
 			   : as_send(f, out, size, timeout_ms);
 		if (rc < 0) {
 			fprintf(stderr, "udp_echo: send %u bytes: %s\n", size, strerror(-rc));
@@ -267,7 +272,7 @@ main(int argc, char **argv)
 	uint32_t list[MAX_LIST];
 	struct sizes sz = {.list = list};
 	int timeout_ms = 1000, rc;
-	bool is_server, bound = false;
+	bool is_server, bound = false, nonblock = false;
 	struct as_ctx *ctx;
 	int i = 2;
 
@@ -290,6 +295,11 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--bound") == 0 && !is_server) {
 			bound = true;
 			i--; /* a flag: no value follows */
+			continue;
+		}
+		if (strcmp(argv[i], "--nonblock") == 0 && !is_server) {
+			nonblock = true;
+			i--;
 			continue;
 		}
 		if (!v)
@@ -357,7 +367,7 @@ main(int argc, char **argv)
 	if (is_server)
 		rc = server(ctx, (uint16_t)port);
 	else
-		rc = client(ctx, addr, (uint16_t)port, count, &sz, timeout_ms, bound);
+		rc = client(ctx, addr, (uint16_t)port, count, &sz, timeout_ms, bound, nonblock);
 	as_ctx_destroy(ctx);
 	return rc;
 }

@@ -400,8 +400,8 @@ static const struct step {
     {P(2), REFUSE, NULL},
     {P(3), WRONG_ADDR, mac_b},
     {P(4), ANSWER, (const uint8_t[6]){1, 0, 0x5e, 0, 0, 1}}, /* multicast */
-    {P(5), LATE, mac_c},
-    {P(5), ANSWER, mac_c},
+    {P(5), LATE, mac_c},   /* a non-blocking send: held, sent on the answer */
+    {P(6), REFUSE, NULL},  /* a non-blocking send: held, then dropped */
     {P(1), ANSWER, mac_a}, /* after FibChanged: asked again */
     {P(7), ANSWER, mac_b}, /* a burst: P7, P7, P8 */
     {P(8), ANSWER, mac_c},
@@ -450,6 +450,15 @@ resolver(void *arg)
 		rpc_reply(k->conn, &k->fr->hdr, RPC_T_OK, &ok.base, NULL, 0);
 	}
 	return NULL;
+}
+
+static uint64_t
+stat_of(struct as_flow *f, enum as_stat s)
+{
+	struct as_flow_stats st;
+
+	as_flow_stats(f, &st);
+	return st.c[s];
 }
 
 /* Send one datagram to @to; 0 and the frame's destination MAC in @mac, or
@@ -502,13 +511,32 @@ test_bound_flow_resolves_peers(void **state)
 	assert_int_equal(sendto_one(f, P(4), 1000, mac), -EPROTO);
 	assert_int_equal(rbuf_avail(fk.drv[0].tx), 0);
 
-	/* No answer in time: a non-blocking send says EAGAIN after
-	 * AS_RESOLVE_MIN_MS; the late answer is dropped; the next asks again. */
-	t0 = as__now_ns();
-	assert_int_equal(sendto_one(f, P(5), 0, mac), -EAGAIN);
-	assert_true(as__now_ns() - t0 < 190 * 1000000ull);
-	assert_int_equal(sendto_one(f, P(5), 1000, mac), 0);
-	assert_memory_equal(mac, mac_c, 6);
+	/* A non-blocking send does not wait for the answer: the datagram is
+	 * held, and a second one to the same peer behind it, and both leave
+	 * when the answer (200 ms later) has been read. */
+	{
+		struct as_sap peer = {P(5), 9};
+		struct rbuf_iorec r;
+
+		t0 = as__now_ns();
+		assert_int_equal(as_sendto(f, "ping", 4, &peer, 0), 4);
+		assert_int_equal(as_sendto(f, "pong", 4, &peer, 1000), 4); /* held too */
+		assert_true(as__now_ns() - t0 < 100 * 1000000ull);
+		assert_int_equal(rbuf_avail(fk.drv[0].tx), 0);
+		POLL_UNTIL(ctx, rbuf_avail(fk.drv[0].tx) == 2);
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(t_take(&fk.drv[0], &r, frame, sizeof(frame)), 46);
+			assert_memory_equal(frame, mac_c, 6);
+			assert_memory_equal(frame + 42, i ? "pong" : "ping", 4);
+			t_give_back(&fk.drv[0], &r, 0);
+		}
+		/* Refused: the held datagram is dropped and counted. */
+		peer.addr = P(6);
+		assert_int_equal(as_sendto(f, "ping", 4, &peer, 0), 4);
+		POLL_UNTIL(ctx, stat_of(f, AS_STAT_DROP_UNRESOLVED) == 1);
+		assert_int_equal(stat_of(f, AS_STAT_DROP_UNRESOLVED), 1);
+		assert_int_equal(rbuf_avail(fk.drv[0].tx), 0);
+	}
 
 	/* FibChanged: resolved peers are forgotten. */
 	{
@@ -527,7 +555,8 @@ test_bound_flow_resolves_peers(void **state)
 	assert_int_equal(sendto_one(f, P(1), 1000, mac), 0);
 	assert_memory_equal(mac, mac_a, 6);
 
-	/* A burst: the batch stops at a peer to resolve and goes on after. */
+	/* A burst never waits: datagrams to peers being resolved are held,
+	 * in order, and leave as the answers come. */
 	{
 		static char abc[] = "abc";
 		const struct as_msg m[3] = {{.buf = abc, .len = 1, .peer = {P(7), 9}},
@@ -537,6 +566,7 @@ test_bound_flow_resolves_peers(void **state)
 		struct rbuf_iorec r;
 
 		assert_int_equal(as_send_burst(f, m, 3), 3);
+		POLL_UNTIL(ctx, rbuf_avail(fk.drv[0].tx) == 3);
 		for (int i = 0; i < 3; i++) {
 			assert_int_equal(t_take(&fk.drv[0], &r, frame, sizeof(frame)), 43);
 			assert_memory_equal(frame, want[i], 6);

@@ -19,8 +19,9 @@ on each:
      it (a connected flow), the same sizes: every reply must come back
      intact; then `udp_echo client --bound` (a bound flow, whose first
      datagram goes to a peer it never heard from: the flow manager resolves
-     it) with the list of sizes, and to an address on the link where
-     nobody answers ARP: EHOSTUNREACH;
+     it) with the list of sizes, the same with --nonblock (the stack holds
+     the first datagram until the answer comes), and to an address on the
+     link where nobody answers ARP: EHOSTUNREACH;
   4. runs `udp_echo client` to a l1 port where nothing listens: the
      application must see ECONNREFUSED (Linux's port unreachable, classified
      by the driver's demux to the flow that sent the datagram); and in 2 and
@@ -227,6 +228,17 @@ def run_lab(port_type, echo, sluice):
         check(r.returncode == 0 and ("sent %d ok %d " % (n, n)) in r.stdout,
               tag + "udp_echo client --bound: %d datagrams (sizes %s) to Linux come back intact"
               % (n, sizes))
+        # ... and with sends that do not wait: the first datagram is held
+        # by the stack until the flow manager answers (read while the
+        # client waits for the echo), then sent.
+        r = in_ns("s1", [echo, "client", l1["address"], "7200", "--sizes", sizes, "--timeout",
+                         "2000", "--bound", "--nonblock", "--socket", sock],
+                  capture_output=True, text=True, timeout=left())
+        print(r.stdout.strip())
+        print(r.stderr.strip()[-2000:])
+        check(r.returncode == 0 and ("sent %d ok %d " % (n, n)) in r.stdout,
+              tag + "udp_echo client --bound --nonblock: %d datagrams (sizes %s) come back "
+              "intact, the first held while its peer was resolved" % (n, sizes))
         nobody = l1["address"].rsplit(".", 1)[0] + ".77"
         t0 = time.time()
         r = in_ns("s1", [echo, "client", nobody, "7200", "--count", "1", "--size", "10",
