@@ -174,6 +174,20 @@ serve_open(struct fake *k, uint32_t id)
 	return serve_open_nh(k, id, mac_a);
 }
 
+/* The CloseFlow that ends a test: answered Ok. */
+static void
+serve_close(struct fake *k)
+{
+	Sluice__Ok ok;
+
+	if (srv_recv(k) < 0 || k->fr->hdr.type != RPC_T_FM_CLOSE_FLOW) {
+		snprintf(k->err, sizeof(k->err), "no CloseFlow after the last step");
+		return;
+	}
+	sluice__ok__init(&ok);
+	rpc_reply(k->conn, &k->fr->hdr, RPC_T_OK, &ok.base, NULL, 0);
+}
+
 static void *
 server(void *arg)
 {
@@ -439,16 +453,7 @@ resolver(void *arg)
 			rpc_reply(k->conn, &k->fr->hdr, RPC_T_FM_RESOLVE_REPLY, &r.base, NULL, 0);
 		}
 	}
-	if (srv_recv(k) < 0 || k->fr->hdr.type != RPC_T_FM_CLOSE_FLOW) {
-		snprintf(k->err, sizeof(k->err), "no CloseFlow after the last step");
-		return NULL;
-	}
-	{
-		Sluice__Ok ok;
-
-		sluice__ok__init(&ok);
-		rpc_reply(k->conn, &k->fr->hdr, RPC_T_OK, &ok.base, NULL, 0);
-	}
+	serve_close(k);
 	return NULL;
 }
 
@@ -688,16 +693,7 @@ qos_server(void *arg)
 			reply_counters(k, 5, qos_steps[i]);
 		}
 	}
-	if (srv_recv(k) < 0 || k->fr->hdr.type != RPC_T_FM_CLOSE_FLOW) {
-		snprintf(k->err, sizeof(k->err), "no CloseFlow after the last step");
-		return NULL;
-	}
-	{
-		Sluice__Ok ok;
-
-		sluice__ok__init(&ok);
-		rpc_reply(k->conn, &k->fr->hdr, RPC_T_OK, &ok.base, NULL, 0);
-	}
+	serve_close(k);
 	return NULL;
 }
 

@@ -626,6 +626,16 @@ big_build(void)
 	frames_add(&big_in, f, pkt_build(f, &s));
 }
 
+/* The first @n frames of @got are @frags, byte for byte. */
+static void
+assert_frags(const struct frames *got, uint8_t (*frags)[PKT_MAX], const uint16_t *flen, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(got->len[i], flen[i]);
+		assert_memory_equal(got->data[i], frags[i], flen[i]);
+	}
+}
+
 static void
 app_post(struct app *a, unsigned n, uint32_t size)
 {
@@ -681,10 +691,7 @@ test_a_datagram_larger_than_the_buffers_arrives_as_fragments(void **state)
 	assert_int_equal(n, 3);
 	app_received(&c, &got);
 	assert_int_equal(got.n, n + 1);
-	for (unsigned i = 0; i < n; i++) {
-		assert_int_equal(got.len[i], flen[i]);
-		assert_memory_equal(got.data[i], frags[i], flen[i]);
-	}
+	assert_frags(&got, frags, flen, n);
 	assert_int_equal(got.len[n], big_in.len[3]);
 	assert_memory_equal(got.data[n], big_in.data[3], big_in.len[3]);
 	assert_int_equal(drv_flow_stats(d, 1, &fs, NULL, NULL), 0);
@@ -696,17 +703,13 @@ test_a_datagram_larger_than_the_buffers_arrives_as_fragments(void **state)
 	n = pkt_fragment(big_in.data[1], big_in.len[1], (576 - 20) & ~7u, frags, flen, 8);
 	app_received(&dd, &got);
 	assert_int_equal(got.n, n);
-	for (unsigned i = 0; i < n; i++) {
-		assert_int_equal(got.len[i], flen[i]);
-		assert_memory_equal(got.data[i], frags[i], flen[i]);
-	}
+	assert_frags(&got, frags, flen, n);
 
 	/* E: two fragments, the third lost for want of a buffer. */
 	n = pkt_fragment(big_in.data[5], big_in.len[5], (SMALL_BUF - 34) & ~7u, frags, flen, 8);
 	app_received(&e, &got);
 	assert_int_equal(got.n, 2);
-	for (unsigned i = 0; i < 2; i++)
-		assert_memory_equal(got.data[i], frags[i], flen[i]);
+	assert_frags(&got, frags, flen, 2);
 	assert_int_equal(drv_flow_stats(d, 3, &fs, NULL, NULL), 0);
 	assert_int_equal(fs.c[DRV_C_RX_NO_BUF], 1);
 
