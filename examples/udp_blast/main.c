@@ -175,7 +175,7 @@ blast_sluice(const struct opts *o, struct tally *t)
 	    .tx_bufs = 256};
 	uint64_t gap =
 	    o->rate_mbps > 0 ? (uint64_t)(ex_wire_bytes(o->size) * 8e3 / o->rate_mbps) : 0;
-	uint64_t end, next, last_poll = 0, change_at = UINT64_MAX;
+	uint64_t start, end, next, last_poll = 0, change_at = UINT64_MAX;
 	struct as_drv_counters dc;
 	struct as_flow_info fi;
 	struct as_flow_stats st;
@@ -200,10 +200,10 @@ blast_sluice(const struct opts *o, struct tally *t)
 	fprintf(stderr, "udp_blast: flow %u from port %u, guarantee %" PRIu64 "/%" PRIu64 " ns%s\n",
 	    fi.flow_id, fi.local.port, fi.qos.slice_ns, fi.qos.period_ns,
 	    fi.qos.extra ? " + slack" : "");
-	end = ex_now_ns() + o->duration_ns;
-	next = ex_now_ns();
+	start = next = ex_now_ns();
+	end = start + o->duration_ns;
 	if (o->change_at_ns)
-		change_at = next + o->change_at_ns;
+		change_at = start + o->change_at_ns;
 	while (!stop) {
 		struct as_txbuf b[BURST];
 		uint64_t now = ex_now_ns();
@@ -216,7 +216,7 @@ blast_sluice(const struct opts *o, struct tally *t)
 			last_poll = now;
 		}
 		if (now >= change_at) {
-			change(f, &o->change, (double)(now - (change_at - o->change_at_ns)) / 1e9);
+			change(f, &o->change, (double)(now - start) / 1e9);
 			change_at = UINT64_MAX;
 		}
 		/* Paced: one datagram at its time. Else as many as the stack lends. */
