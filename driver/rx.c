@@ -121,7 +121,10 @@ recuttable(const uint8_t *pkt, uint32_t len)
  * reassembles as it does on ports that deliver fragments. The flow's
  * buffers bound the work. When they run out part way, the rest is lost
  * (RX_NO_BUF) like fragments lost on a wire, and the stack's reassembly
- * times out.
+ * times out. Not rte_ipv4_fragment_packet(): it builds new mbufs from two
+ * pools, and the bytes would then be copied into the buffers anyway;
+ * writing each fragment straight into its buffer is the one copy the
+ * driver makes of any frame.
  */
 static void
 recut(struct drv *d, struct rx_stage *s, struct drv_flow *f, uint32_t id, const uint8_t *pkt)
