@@ -273,15 +273,20 @@ on_reattached(struct as_ctx *c, struct as_flow *f, const struct rpc_frame *fr)
 		c->state = CTX_UP;
 }
 
+/* Reply @fr decoded, if it is of @type; NULL otherwise or undecodable. */
+static void *
+reply_as(struct as_ctx *c, const struct rpc_frame *fr, unsigned type,
+    const ProtobufCMessageDescriptor *d)
+{
+	return fr->hdr.type == type ? rpc_unpack(d, fr, &c->arena) : NULL;
+}
+
 /* The MAC a ResolveReply for @addr gives, or NULL if it makes no sense. */
 static const uint8_t *
 resolve_reply_mac(struct as_ctx *c, const struct rpc_frame *fr, uint32_t addr)
 {
 	Sluice__Fm__ResolveReply *r =
-	    fr->hdr.type == RPC_T_FM_RESOLVE_REPLY
-		? (Sluice__Fm__ResolveReply *)rpc_unpack(
-		      &sluice__fm__resolve_reply__descriptor, fr, &c->arena)
-		: NULL;
+	    reply_as(c, fr, RPC_T_FM_RESOLVE_REPLY, &sluice__fm__resolve_reply__descriptor);
 
 	if (!r || r->addr != addr || r->nexthop_mac.len != 6 || !r->nexthop_mac.data ||
 	    (r->nexthop_mac.data[0] & 1) || !memcmp(r->nexthop_mac.data, "\0\0\0\0\0\0", 6)) {
@@ -589,10 +594,7 @@ as_flow_set_qos(struct as_flow *f, const struct as_qos *qos, struct as_qos *gran
 	rc = flow_call(f, RPC_T_FM_SET_QOS, &m.base);
 	if (rc < 0)
 		return rc;
-	r = c->frame->hdr.type == RPC_T_FM_SET_QOS_REPLY
-		? (Sluice__Fm__SetQosReply *)rpc_unpack(
-		      &sluice__fm__set_qos_reply__descriptor, c->frame, &c->arena)
-		: NULL;
+	r = reply_as(c, c->frame, RPC_T_FM_SET_QOS_REPLY, &sluice__fm__set_qos_reply__descriptor);
 	/* The flow manager may widen "no slice" to best effort with slack,
 	 * never grant more than was asked. */
 	if (!r || !r->granted || r->granted->slice_ns != qos->slice_ns ||
@@ -636,10 +638,7 @@ as_flow_drv_counters(struct as_flow *f, struct as_drv_counters *out)
 	rc = flow_call(f, RPC_T_FM_GET_COUNTERS, &m.base);
 	if (rc < 0)
 		return rc;
-	r = c->frame->hdr.type == RPC_T_FM_COUNTERS_REPLY
-		? (Sluice__Fm__CountersReply *)rpc_unpack(
-		      &sluice__fm__counters_reply__descriptor, c->frame, &c->arena)
-		: NULL;
+	r = reply_as(c, c->frame, RPC_T_FM_COUNTERS_REPLY, &sluice__fm__counters_reply__descriptor);
 	if (!r || r->n_flows != 1 || !r->flows[0] || r->flows[0]->flow_id != id) {
 		as__seterr("flow manager: a CountersReply that makes no sense");
 		rpc_frame_fini(c->frame);
