@@ -12,7 +12,6 @@
  */
 #include <string.h>
 
-#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 
@@ -30,14 +29,6 @@ struct rx_stage {
 	unsigned n;
 };
 
-static uint64_t
-now_ns(void)
-{
-	uint64_t c = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
-
-	return c / hz * 1000000000ull + c % hz * 1000000000ull / hz;
-}
-
 static struct drv_flow *
 flow_for(struct drv *d, uint32_t id)
 {
@@ -47,7 +38,7 @@ flow_for(struct drv *d, uint32_t id)
 }
 
 /* Take the next empty buffer of a flow, refilling the cache from its ring. */
-static bool
+static inline __attribute__((always_inline)) bool
 take_empty(struct drv_flow *f, struct rbuf_shm_piece *p, uint32_t *tag)
 {
 	if (f->rx_cache_n == 0) {
@@ -251,7 +242,7 @@ drv__rx_poll(struct drv *d)
 	n = rte_eth_rx_burst(d->port, 0, m, DRV_BURST);
 	if (n == 0 && !flt_frag_held(d->flt))
 		return 0;
-	now = now_ns();
+	now = drv__now_ns(d); /* fragment time limits */
 	s.n = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (likely(m[i]->nb_segs == 1)) {
