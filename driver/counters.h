@@ -25,11 +25,14 @@ struct drv_flow_counters_msg {
 	Sluice__Counter *ptr[DRV_FLOW_CTRS]; /* fc.rx_drops and fc.tx_refusals point in here */
 };
 
+/* The driver's own port counters (PortCounters.driver). */
+#define DRV_PORT_CTRS 8
+
 struct drv_port_counters_msg {
 	Sluice__PortCounters pc;
-	Sluice__Counter ctr[FLT_DROP__COUNT];
-	Sluice__Counter *ptr[FLT_DROP__COUNT]; /* pc.rx_drops points in here */
-	char name[64];			       /* the DPDK device name (RTE_ETH_NAME_MAX_LEN) */
+	Sluice__Counter ctr[FLT_DROP__COUNT + DRV_PORT_CTRS];
+	Sluice__Counter *ptr[FLT_DROP__COUNT + DRV_PORT_CTRS]; /* pc.rx_drops, pc.driver */
+	char name[64]; /* the DPDK device name (RTE_ETH_NAME_MAX_LEN) */
 };
 
 /*
@@ -43,8 +46,9 @@ void drv_flow_counters_fill(const struct drv *d, uint32_t id, struct drv_flow_co
 
 /*
  * Fill m->pc with the port's counters: ethdev's, what reached the flow
- * manager's exception channel (and was dropped there), and the demux drops
- * by cause (only those that happened). The port is number 0.
+ * manager's exception channel (and was dropped there), the demux drops
+ * by cause (only those that happened), and the driver's own counters
+ * (struct drv_port_stats, all of them). The port is number 0.
  */
 void drv_port_counters_fill(const struct drv *d, struct drv_port_counters_msg *m);
 

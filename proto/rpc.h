@@ -74,7 +74,7 @@ struct ucred;
 #define RPC_MAGIC	 0x50524c53u /* "SLRP" in memory on a little-endian host */
 #define RPC_WIRE_VERSION 1	     /* the frame header; bump only if it changes */
 #define RPC_SCHEMA_MAJOR 1	     /* common.proto SCHEMA_VERSION_MAJOR */
-#define RPC_SCHEMA_MINOR 4	     /* common.proto SCHEMA_VERSION_MINOR */
+#define RPC_SCHEMA_MINOR 5	     /* common.proto SCHEMA_VERSION_MINOR */
 
 #define RPC_HDR_SIZE	20
 #define RPC_MAX_MSG	(64 * 1024) /* header + payload, one datagram */

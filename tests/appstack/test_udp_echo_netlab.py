@@ -35,7 +35,9 @@ gives the port 16 KB ring frames and large receive mbufs, and cuts a
 datagram larger than the flow's buffer into fragments again
 (docs/driver.md). On net_af_xdp the driver sees the fragments themselves.
 Either way the application's stack reassembles them (docs/appstack.md):
-its RX_REASSEMBLED counter must cover every datagram too big for a buffer.
+its RX_REASSEMBLED counter must cover every datagram too big for a buffer,
+and the driver's RX_RECUT (`sluice -j stats`) must count each of them on
+net_af_packet and none on net_af_xdp.
 
 Environment: SLUICE_ECHO_MAX_OK (default 8000) is the top of the sweep;
 SLUICE_ECHO_PORTS (default "af_packet af_xdp") the port types to run.
@@ -131,6 +133,13 @@ def icmp_other(sluice, runtime_dir):
     return st["manager"]["DROP_ICMP_OTHER"], st["ports"][0]["rx_manager"]
 
 
+def driver_counter(sluice, runtime_dir, name):
+    """One of the s1 driver's own port counters, from `sluice -j stats`."""
+    r = subprocess.run([sluice, "-s", runtime_dir, "-j", "stats"], capture_output=True,
+                       text=True, timeout=30)
+    return json.loads(r.stdout)["ports"][0]["driver"][name]
+
+
 def stack_counter(text, name):
     """A counter of udp_echo's stack, from the table it prints on stderr (absent: 0)."""
     m = re.search(r"^\s*%s\s+(\d+)$" % name, text, re.M)
@@ -192,6 +201,13 @@ def run_lab(port_type, echo, sluice):
               tag + "the %d datagrams larger than a 2 KB buffer reached the server in "
               "fragments and were reassembled (RX_REASSEMBLED %d)"
               % (big, stack_counter(err, "RX_REASSEMBLED")))
+        recut = driver_counter(sluice, rundir, "RX_RECUT")
+        if port_type == "af_packet":
+            check(recut >= big, tag + "the kernel joined them and the driver cut the %d again "
+                  "(RX_RECUT %d in sluice stats)" % (big, recut))
+        else:
+            check(recut == 0, tag + "the driver got them as fragments and cut nothing "
+                  "(RX_RECUT %d)" % recut)
         check(stack_counter(err, "RX_ICMP") == 1,
               tag + "the server's bound flow got the port unreachable its echo drew (RX_ICMP 1)")
         check(after[0] == before[0],

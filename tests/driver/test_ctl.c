@@ -256,6 +256,13 @@ test_flows_added_over_rpc_carry_traffic_and_read_back(void **state)
 		assert_int_equal(cr->flows[0]->tx_pkts, 1);
 		assert_int_equal(cr->flows[1]->rx_pkts, 1);
 		assert_int_equal(cr->n_ports, 1);
+		/* The driver's own counters, all eight, by name. */
+		assert_int_equal(cr->ports[0]->n_driver, 8);
+		assert_string_equal(cr->ports[0]->driver[0]->name, "RX_BURSTS");
+		assert_true(cr->ports[0]->driver[0]->value >= 1);
+		assert_string_equal(cr->ports[0]->driver[3]->name, "RX_RECUT");
+		assert_int_equal(cr->ports[0]->driver[3]->value, 0);
+		assert_string_equal(cr->ports[0]->driver[7]->name, "WAKEUPS");
 	}
 	rpc_frame_fini(&reply);
 

@@ -186,7 +186,7 @@ main(int argc, char **argv)
 	fc.tx_pkts = 99, fc.tx_refused = 3, fc.n_tx_refusals = 1, fc.tx_refusals = dropp;
 	fc.sched_wait_ns = 123456789;
 	pc.port = 0, pc.name = STR("net_af_packet0"), pc.rx_pkts = 5, pc.rx_manager = 2;
-	pc.n_rx_drops = 1, pc.rx_drops = dropp;
+	pc.n_rx_drops = 1, pc.rx_drops = dropp, pc.n_driver = 2, pc.driver = dropp;
 	fe.flow = &add, fe.counters = &fc;
 	dump.n_flows = 2, dump.flows = fep, dump.more = 1;
 	put("drv_dump_flows_reply", RPC_T_DRV_DUMP_FLOWS_REPLY, &dump.base);

@@ -85,9 +85,9 @@ def main():
               "version without a driver:\n" + r.stdout + r.stderr)
         r = sluice("-j", "version")
         v = json.loads(r.stdout)
-        check(v["schema"] == {"major": 1, "minor": 4} and v["driver"]["events"] == ""
+        check(v["schema"] == {"major": 1, "minor": 5} and v["driver"]["events"] == ""
               and v["flowmgr"]["events"] == "ipc://" + os.path.join(RDIR, "events.ipc"),
-              "version -j: schema 1.4, our events, no driver's")
+              "version -j: schema 1.5, our events, no driver's")
 
         r = sluice("-j", "flows")
         check(r.returncode == 0 and json.loads(r.stdout) == [], "no flows: []")

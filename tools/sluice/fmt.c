@@ -488,6 +488,7 @@ sl_json_port_counters(const Sluice__PortCounters *pc)
 	json_object_set_new(j, "rx_manager", json_u64(pc->rx_manager));
 	json_object_set_new(j, "rx_manager_dropped", json_u64(pc->rx_manager_dropped));
 	json_object_set_new(j, "rx_drops", json_counters(pc->rx_drops, pc->n_rx_drops));
+	json_object_set_new(j, "driver", json_counters(pc->driver, pc->n_driver));
 	return j;
 }
 

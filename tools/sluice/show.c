@@ -193,6 +193,14 @@ sl_cmd_stats(struct sl *s, int argc, char **argv)
 			counters_text(p->rx_drops, p->n_rx_drops);
 			printf("\n");
 		}
+		if (p->n_driver) {
+			/* The driver's own, those that are not zero. */
+			printf("    driver:");
+			for (size_t k = 0; k < p->n_driver; k++)
+				if (p->driver[k]->value)
+					counters_text(&p->driver[k], 1);
+			printf("\n");
+		}
 	}
 	if (!r->n_ports)
 		printf("port: the driver does not answer\n");
