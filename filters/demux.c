@@ -232,6 +232,17 @@ struct burst_ctrs {
 	uint64_t drop[FLT_DROP__COUNT];
 };
 
+/* Whether a connected flow may have @k's protocol and local port. */
+static inline bool
+conn_possible(const struct flt_table *t, const struct flt_key *k)
+{
+	uint16_t port = k->local_port;
+	uint64_t w =
+	    __atomic_load_n(&t->conn_bm[k->proto == IP4_PROTO_TCP][port >> 6], __ATOMIC_ACQUIRE);
+
+	return (w >> (port & 63)) & 1;
+}
+
 static void
 demux_chunk(struct flt_table *t, const uint8_t *const pkts[], const uint16_t lens[], unsigned n,
     uint64_t now_ns, struct flt_verdict out[], struct burst_ctrs *bc)
@@ -248,8 +259,12 @@ demux_chunk(struct flt_table *t, const uint8_t *const pkts[], const uint16_t len
 	for (unsigned i = 0; i < n; i++) {
 		pi[i].cls = (uint8_t)parse(pkts[i], lens[i], &pi[i], &out[i]);
 		if (pi[i].cls == PC_LOOKUP || pi[i].cls == PC_FIRST) {
-			keys[nk] = &pi[i].key;
-			idx[nk++] = (uint8_t)i;
+			if (conn_possible(t, &pi[i].key)) {
+				keys[nk] = &pi[i].key;
+				idx[nk++] = (uint8_t)i;
+			} else {
+				miss[nm++] = (uint8_t)i; /* no connected flow on its port */
+			}
 		}
 		nfrag += pi[i].cls >= PC_FIRST;
 	}

@@ -108,6 +108,19 @@ struct flt_table {
 
 	/* (w) the writer; read by anyone. */
 	uint32_t n_flows;
+	/* (w) connected flows per protocol (0 UDP, 1 TCP) and local port, the
+	 * port as in the key (network order): [2 * 65536], apart from the
+	 * table, since the receive thread never reads it. */
+	uint32_t *conn_count;
+	/*
+	 * (w, read by the receive thread) bit set while conn_count is not zero.
+	 * A packet whose local port has no connected flow skips the 5-tuple
+	 * lookup and goes straight to the 3-tuple: one hash lookup, not two,
+	 * for every packet of a bound or listening flow. Set before the key is
+	 * added and cleared after the last one is deleted, so that a reader
+	 * never skips a connected flow that is installed.
+	 */
+	uint64_t conn_bm[2][65536 / 64] SLUICE_CACHE_ALIGNED;
 
 	/* (r) the receive thread. */
 	struct {

@@ -152,6 +152,11 @@ flt_table_create(const struct flt_table_cfg *cfg)
 	rc = cfg_resolve(t, cfg);
 	if (rc < 0)
 		goto out_free_table;
+	t->conn_count = rte_zmalloc("flt_conn", 2 * 65536 * sizeof(uint32_t), RTE_CACHE_LINE_SIZE);
+	if (!t->conn_count) {
+		rc = -ENOMEM;
+		goto out_free_table;
+	}
 	rc = hash_create(t, prefix, __atomic_fetch_add(&table_seq, 1, __ATOMIC_RELAXED));
 	if (rc < 0)
 		goto out_free_table;
@@ -164,6 +169,7 @@ out_free_hash:
 	rte_hash_free(t->hash);
 	rte_free(t->qsbr);
 out_free_table:
+	rte_free(t->conn_count);
 	rte_free(t);
 	errno = -rc;
 	return NULL;
@@ -177,7 +183,24 @@ flt_table_destroy(struct flt_table *t)
 	flt__frag_fini(t);
 	rte_hash_free(t->hash);
 	rte_free(t->qsbr);
+	rte_free(t->conn_count);
 	rte_free(t);
+}
+
+/* Count a connected flow on its (protocol, local port) in or out (@d = +1, -1). */
+static void
+conn_count(struct flt_table *t, const struct flt_flow_spec *s, int d)
+{
+	unsigned pr = s->proto == IP4_PROTO_TCP, port = s->local_port;
+	uint32_t *c = &t->conn_count[pr << 16 | port];
+	uint64_t *w = &t->conn_bm[pr][port >> 6], bit = 1ull << (port & 63);
+
+	if (s->kind != FLT_KIND_CONNECTED)
+		return;
+	if (d > 0 && (*c)++ == 0)
+		__atomic_fetch_or(w, bit, __ATOMIC_RELEASE);
+	else if (d < 0 && --(*c) == 0)
+		__atomic_fetch_and(w, ~bit, __ATOMIC_RELEASE);
 }
 
 int
@@ -196,10 +219,14 @@ flt_flow_add(struct flt_table *t, const struct flt_flow_spec *s)
 		return -EEXIST;
 	if (t->n_flows >= t->max_flows)
 		return -ENOSPC;
+	/* The bit before the key: a reader that could find the key looks. */
+	conn_count(t, s, +1);
 	/* The value is the id itself, not a pointer: nothing to free on delete. */
 	rc = rte_hash_add_key_data(t->hash, &k, (void *)(uintptr_t)FLT_VAL(s->flow, s->flags));
-	if (rc < 0)
+	if (rc < 0) {
+		conn_count(t, s, -1);
 		return rc == -ENOSPC ? -ENOSPC : rc;
+	}
 	__atomic_store_n(&t->n_flows, t->n_flows + 1, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -218,6 +245,7 @@ flt_flow_del(struct flt_table *t, const struct flt_flow_spec *s)
 	rc = rte_hash_del_key(t->hash, &k);
 	if (rc < 0)
 		return rc;
+	conn_count(t, s, -1); /* after the key: until then readers still look */
 	__atomic_store_n(&t->n_flows, t->n_flows - 1, __ATOMIC_RELAXED);
 	return 0;
 }

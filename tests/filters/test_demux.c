@@ -817,6 +817,91 @@ test_long_mixed_burst_gets_a_verdict_per_frame(void **state)
 	assert_int_equal(st.drop[FLT_DROP_BAD_CSUM], 50);
 }
 
+/*
+ * A packet to a local port with no connected flow skips the 5-tuple lookup
+ * (filters.md): a flow table that counts connected flows per protocol and
+ * port must never skip one that is installed, through adds and deletes.
+ */
+static void
+test_connected_flows_are_counted_per_protocol_and_port(void **state)
+{
+	struct pkt_spec s = pkt_udp_default();
+	struct flt_flow_spec c1 =
+	    flt_test_spec(FLOW_CON, IP4_PROTO_UDP, FLT_KIND_CONNECTED, LOCAL, 7000, REMOTE, 5000);
+	struct flt_flow_spec c2 = flt_test_spec(
+	    FLOW_CON + 1, IP4_PROTO_UDP, FLT_KIND_CONNECTED, LOCAL, 7000, REMOTE, 5001);
+	struct flt_flow_spec t1 =
+	    flt_test_spec(FLOW_TCP, IP4_PROTO_TCP, FLT_KIND_CONNECTED, LOCAL, 7001, REMOTE, 5000);
+
+	(void)state;
+	add(FLOW_BND, IP4_PROTO_UDP, FLT_KIND_BOUND, 7000, 0, 0);
+	add(FLOW_BND + 1, IP4_PROTO_UDP, FLT_KIND_BOUND, 7001, 0, 0);
+	assert_int_equal(flt_flow_add(tbl, &c1), 0);
+	assert_int_equal(flt_flow_add(tbl, &c2), 0);
+	/* A TCP flow on 7001 says nothing about UDP on 7001. */
+	assert_int_equal(flt_flow_add(tbl, &t1), 0);
+	/* A refused add counts nothing. */
+	assert_int_equal(flt_flow_add(tbl, &c1), -EEXIST);
+
+	assert_flow(classify(&s), FLOW_CON);
+	s.sport = 5001;
+	assert_flow(classify(&s), FLOW_CON + 1);
+	s.dport = 7001;
+	assert_flow(classify(&s), FLOW_BND + 1);
+
+	/* One of two connected flows on 7000 goes: the other still wins. */
+	assert_int_equal(flt_flow_del(tbl, &c1), 0);
+	s.dport = 7000;
+	s.sport = 5000;
+	assert_flow(classify(&s), FLOW_BND);
+	s.sport = 5001;
+	assert_flow(classify(&s), FLOW_CON + 1);
+	assert_int_equal(flt_flow_del(tbl, &c2), 0);
+	assert_flow(classify(&s), FLOW_BND);
+	/* And it comes back when a connected flow does. */
+	flt_reader_offline(tbl);
+	flt_reader_sync(tbl);
+	assert_int_equal(flt_flow_add(tbl, &c2), 0);
+	assert_flow(classify(&s), FLOW_CON + 1);
+}
+
+/* One burst mixing ports with and without connected flows: each verdict
+ * lands on its own frame whichever lookups it took. */
+static void
+test_burst_mixing_ports_with_and_without_connected_flows(void **state)
+{
+	enum { N = 64 };
+	static uint8_t frames[N][PKT_MAX];
+	const uint8_t *pkts[N];
+	uint16_t lens[N];
+	struct flt_verdict out[N];
+
+	(void)state;
+	add(FLOW_CON, IP4_PROTO_UDP, FLT_KIND_CONNECTED, 7000, REMOTE, 5000);
+	add(FLOW_BND, IP4_PROTO_UDP, FLT_KIND_BOUND, 7000, 0, 0);
+	add(FLOW_BND + 1, IP4_PROTO_UDP, FLT_KIND_BOUND, 7001, 0, 0);
+	for (unsigned i = 0; i < N; i++) {
+		struct pkt_spec s = pkt_udp_default();
+
+		/* i % 4: 0 connected; 1 bound on 7000; 2 bound on 7001; 3 no flow. */
+		s.sport = (uint16_t)(i % 4 == 0 ? 5000 : 6000);
+		s.dport = (uint16_t)(i % 4 < 2 ? 7000 : i % 4 == 2 ? 7001 : 7002);
+		lens[i] = pkt_build(frames[i], &s);
+		pkts[i] = frames[i];
+	}
+	assert_int_equal(flt_demux_burst(tbl, pkts, lens, N, NOW, out), N);
+	for (unsigned i = 0; i < N; i++) {
+		if (i % 4 == 0)
+			assert_flow(out[i], FLOW_CON);
+		else if (i % 4 == 1)
+			assert_flow(out[i], FLOW_BND);
+		else if (i % 4 == 2)
+			assert_flow(out[i], FLOW_BND + 1);
+		else
+			assert_manager(out[i]);
+	}
+}
+
 static void
 test_every_reason_has_a_name_and_description(void **state)
 {
@@ -884,6 +969,8 @@ main(void)
 	    T(test_flow_add_rejects_malformed_specs),
 	    T(test_flow_add_stops_at_max_flows),
 	    T(test_long_mixed_burst_gets_a_verdict_per_frame),
+	    T(test_connected_flows_are_counted_per_protocol_and_port),
+	    T(test_burst_mixing_ports_with_and_without_connected_flows),
 	    T(test_every_reason_has_a_name_and_description),
 	    T(test_table_create_rejects_bad_config),
 	};
