@@ -902,6 +902,84 @@ test_burst_mixing_ports_with_and_without_connected_flows(void **state)
 	}
 }
 
+/*
+ * The table against a model, through random adds and deletes of connected
+ * and bound/listening flows of both protocols on a few ports: after every
+ * change each frame of the traffic universe (one burst) goes to the flow
+ * the rules say (a connected flow, else the port's bound or listening flow,
+ * else the flow manager), whether or not its port has connected flows.
+ */
+static void
+test_random_adds_and_deletes_match_a_model(void **state)
+{
+	enum { NP = 3, NR = 4, NSPEC = 2 * NP * (1 + NR), NPKT = 2 * NP * NR };
+	static const uint16_t lport[NP] = {7000, 7001, 7002};
+	const uint32_t raddr[NR] = {REMOTE, REMOTE, OTHER, OTHER};
+	static const uint16_t rport[NR] = {5000, 5001, 5000, 5001};
+	static uint8_t frames[NPKT][PKT_MAX];
+	struct flt_flow_spec spec[NSPEC];
+	bool in[NSPEC] = {false};
+	const uint8_t *pkts[NPKT];
+	uint16_t lens[NPKT];
+	struct flt_verdict out[NPKT];
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+	(void)state;
+	/* spec index: ((proto * NP + port) * (1 + NR)) + 0 for the 3-tuple, 1 + r connected. */
+	for (unsigned pr = 0; pr < 2; pr++) {
+		uint8_t proto = pr ? IP4_PROTO_TCP : IP4_PROTO_UDP;
+		uint8_t k3 = pr ? FLT_KIND_LISTENING : FLT_KIND_BOUND;
+
+		for (unsigned p = 0; p < NP; p++) {
+			unsigned b = (pr * NP + p) * (1 + NR);
+
+			spec[b] = flt_test_spec(1 + b, proto, k3, LOCAL, lport[p], 0, 0);
+			for (unsigned r = 0; r < NR; r++)
+				spec[b + 1 + r] = flt_test_spec(2 + b + r, proto,
+				    FLT_KIND_CONNECTED, LOCAL, lport[p], raddr[r], rport[r]);
+		}
+	}
+	/* packet index: (proto * NP + port) * NR + remote. */
+	for (unsigned i = 0; i < NPKT; i++) {
+		struct pkt_spec ps = pkt_udp_default();
+
+		ps.proto = i / (NP * NR) ? IP4_PROTO_TCP : IP4_PROTO_UDP;
+		ps.tcp_flags = TCP_FLAG_ACK;
+		ps.dport = lport[i / NR % NP];
+		ps.src = raddr[i % NR];
+		ps.sport = rport[i % NR];
+		lens[i] = pkt_build(frames[i], &ps);
+		pkts[i] = frames[i];
+	}
+	for (unsigned step = 0; step < 600; step++) {
+		unsigned k;
+
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		k = (unsigned)(rng % NSPEC);
+		if (in[k]) {
+			assert_int_equal(flt_flow_del(tbl, &spec[k]), 0);
+			/* As the driver does before a slot may be reused. */
+			flt_reader_offline(tbl);
+			flt_reader_sync(tbl);
+		} else {
+			assert_int_equal(flt_flow_add(tbl, &spec[k]), 0);
+		}
+		in[k] = !in[k];
+
+		assert_int_equal(flt_demux_burst(tbl, pkts, lens, NPKT, NOW, out), NPKT);
+		for (unsigned i = 0; i < NPKT; i++) {
+			unsigned b = i / NR * (1 + NR), r = i % NR;
+
+			if (in[b + 1 + r])
+				assert_flow(out[i], spec[b + 1 + r].flow);
+			else if (in[b])
+				assert_flow(out[i], spec[b].flow);
+			else
+				assert_manager(out[i]);
+		}
+	}
+}
+
 static void
 test_every_reason_has_a_name_and_description(void **state)
 {
@@ -971,6 +1049,7 @@ main(void)
 	    T(test_long_mixed_burst_gets_a_verdict_per_frame),
 	    T(test_connected_flows_are_counted_per_protocol_and_port),
 	    T(test_burst_mixing_ports_with_and_without_connected_flows),
+	    T(test_random_adds_and_deletes_match_a_model),
 	    T(test_every_reason_has_a_name_and_description),
 	    T(test_table_create_rejects_bad_config),
 	};
