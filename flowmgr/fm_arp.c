@@ -8,8 +8,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "common/compiler.h"
 #include "flowmgr/fm_arp.h"
@@ -52,18 +50,6 @@ struct fm_arp {
 
 #define NO_ENTRY UINT32_MAX
 
-static uint64_t
-seed_default(void)
-{
-	uint64_t s = 0;
-	struct timespec ts;
-
-	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) == (ssize_t)sizeof(s) && s)
-		return s;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uintptr_t)&s;
-}
-
 struct fm_arp *
 fm_arp_create(const struct fm_arp_cfg *cfg)
 {
@@ -82,7 +68,7 @@ fm_arp_create(const struct fm_arp_cfg *cfg)
 	if (!c.failed_ns)
 		c.failed_ns = DEF_FAILED_NS;
 	if (!c.seed)
-		c.seed = seed_default();
+		c.seed = fm__map_seed();
 	if (c.max_entries > MAX_ENTRIES || c.retries > MAX_RETRIES ||
 	    c.retry_ns > NEVER / 2 / c.retries || c.reachable_ns > NEVER / 2 ||
 	    c.failed_ns > NEVER / 2 || c.reachable_ns <= c.retries * c.retry_ns) {

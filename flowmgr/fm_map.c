@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "flowmgr/fm_map_priv.h"
 
@@ -20,6 +22,19 @@ slot_of(const struct fm_map *m, uint64_t key)
 	h *= 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 33;
 	return (uint32_t)h & m->mask;
+}
+
+uint64_t
+fm__map_seed(void)
+{
+	uint64_t s = 0;
+	struct timespec ts;
+
+	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) == (ssize_t)sizeof(s) && s)
+		return s;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s = (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uintptr_t)&s;
+	return s ? s : 1;
 }
 
 int

@@ -32,6 +32,9 @@ struct fm_map {
 	uint64_t seed;
 };
 
+/* A seed nobody can guess (getrandom; the clock if that fails), never 0. */
+uint64_t fm__map_seed(void);
+
 /* Room for capacity keys (1..2^24). Returns 0, -EINVAL or -ENOMEM. */
 int fm__map_init(struct fm_map *m, uint32_t capacity, uint64_t seed);
 void fm__map_fini(struct fm_map *m);

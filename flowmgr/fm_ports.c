@@ -8,8 +8,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "common/wire/ip4.h"
 #include "flowmgr/fm_map_priv.h"
@@ -48,18 +46,6 @@ key_of(uint8_t proto, uint32_t addr, uint16_t port)
 }
 
 static uint64_t
-seed_default(void)
-{
-	uint64_t s = 0;
-	struct timespec ts;
-
-	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) == (ssize_t)sizeof(s) && s)
-		return s;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uintptr_t)&s;
-}
-
-static uint64_t
 rng_next(struct fm_ports *pt)
 {
 	uint64_t x = pt->rng;
@@ -86,7 +72,7 @@ fm_ports_create(const struct fm_ports_cfg *cfg)
 	if (!c.max_addrs)
 		c.max_addrs = DEF_MAX_ADDRS;
 	if (!c.seed)
-		c.seed = seed_default();
+		c.seed = fm__map_seed();
 	if (c.eph_lo <= FM_PORT_PRIV_MAX || c.eph_lo > c.eph_hi || c.max_ports > (1u << 24) ||
 	    c.max_addrs > MAX_ADDRS) {
 		errno = EINVAL;
