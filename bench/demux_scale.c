@@ -13,8 +13,9 @@
  * rte_rdtsc() around each call. Each point is the median of several rounds.
  *
  * To say where growth comes from, the same run also times the bare
- * rte_hash_lookup_bulk_data() on the same keys (no parsing), and the demux
- * with bursts of 64.
+ * rte_hash_lookup_bulk_data() on the same keys (no parsing), the demux
+ * with bursts of 64, and what a random cache line costs this machine at
+ * the best overlap (random_line in params: in cache, and over 64 MB).
  *
  * Usage: demux_scale [--quick] [--out DIR]
  */
@@ -30,6 +31,7 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
+#include <rte_prefetch.h>
 
 #include "bench/bench_report.h"
 #include "common/compiler.h"
@@ -251,6 +253,44 @@ eal_init(void)
 	}
 }
 
+/*
+ * What the machine charges for a random cache line, at the best overlap a
+ * bulk lookup can get: bursts of BURST independent lines, all prefetched,
+ * then all read; cycles per line over @bytes of memory. Beside the demux
+ * figures it says how much of their growth is memory: rte_hash's bulk
+ * lookup touches three lines per key (two buckets, one key slot).
+ */
+static double
+random_line_cycles(size_t bytes, unsigned n_bursts)
+{
+	uint8_t *m = aligned_alloc(64, bytes);
+	uint64_t x = 0x2545f4914f6cdd1dull, t0, t1;
+	size_t lines = bytes / 64, at[BURST];
+	volatile uint64_t sink = 0;
+	uint64_t sum = 0;
+
+	if (!m)
+		return -1;
+	memset(m, 1, bytes);
+	t0 = rte_rdtsc();
+	for (unsigned b = 0; b < n_bursts; b++) {
+		for (unsigned i = 0; i < BURST; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			at[i] = (size_t)(x % lines) * 64;
+			rte_prefetch0(m + at[i]);
+		}
+		for (unsigned i = 0; i < BURST; i++)
+			sum += m[at[i]];
+	}
+	t1 = rte_rdtsc();
+	sink = sum;
+	(void)sink;
+	free(m);
+	return (double)(t1 - t0) / ((double)n_bursts * BURST);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -328,6 +368,20 @@ main(int argc, char **argv)
 	json_object_set_new(params, "hash_growth", json_real(hash[N_COUNTS - 1] / hash[0]));
 	json_object_set_new(params, "table_max_flows", json_integer(max_flows));
 	json_object_set_new(params, "hugepages", json_false());
+	{
+		/* In cache against a footprint like the 1M-flow table's (~56 MB). */
+		double near = random_line_cycles(256 << 10, pkts_per_round / BURST);
+		double far = random_line_cycles(64 << 20, pkts_per_round / BURST);
+
+		printf("demux_scale: a random line, %u in flight: %.1f cycles in cache, %.1f over "
+		       "64 MB\n",
+		    BURST, near, far);
+		json_object_set_new(params, "random_line",
+		    json_pack("{s:f, s:f, s:f, s:s}", "cycles_in_cache_256KB", near,
+			"cycles_over_64MB", far, "extra_cycles", far - near, "note",
+			"bursts of 32 independent lines, prefetched then read; rte_hash's "
+			"bulk lookup touches 3 lines per key"));
+	}
 	json_object_set_new(params, "quick", json_boolean(quick));
 
 	struct bench_report rep = {
