@@ -264,8 +264,9 @@ static double
 random_line_cycles(size_t bytes, unsigned n_bursts)
 {
 	uint8_t *m = aligned_alloc(64, bytes);
-	uint64_t x = 0x2545f4914f6cdd1dull, t0, t1;
-	size_t lines = bytes / 64, at[BURST];
+	uint32_t lines = (uint32_t)(bytes / 64);
+	size_t at[BURST];
+	uint64_t t0, t1;
 	volatile uint64_t sink = 0;
 	uint64_t sum = 0;
 
@@ -275,10 +276,7 @@ random_line_cycles(size_t bytes, unsigned n_bursts)
 	t0 = rte_rdtsc();
 	for (unsigned b = 0; b < n_bursts; b++) {
 		for (unsigned i = 0; i < BURST; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			at[i] = (size_t)(x % lines) * 64;
+			at[i] = (size_t)rand_below(lines) * 64;
 			rte_prefetch0(m + at[i]);
 		}
 		for (unsigned i = 0; i < BURST; i++)

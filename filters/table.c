@@ -189,13 +189,13 @@ flt_table_destroy(struct flt_table *t)
 
 /* Count a connected flow on its (protocol, local port) in or out (@d = +1, -1). */
 static void
-conn_count(struct flt_table *t, const struct flt_flow_spec *s, int d)
+count_connected(struct flt_table *t, const struct flt_flow_spec *s, int d)
 {
 	unsigned pr = s->proto == IP4_PROTO_TCP, port = s->local_port;
 	uint32_t *c = &t->conn_count[pr << 16 | port];
 	uint64_t *w = &t->conn_bm[pr][port >> 6], bit = 1ull << (port & 63);
 
-	if (s->kind != FLT_KIND_CONNECTED)
+	if (s->kind != FLT_KIND_CONNECTED) /* bound and listening flows are the 3-tuple */
 		return;
 	if (d > 0 && (*c)++ == 0)
 		__atomic_fetch_or(w, bit, __ATOMIC_RELEASE);
@@ -220,11 +220,11 @@ flt_flow_add(struct flt_table *t, const struct flt_flow_spec *s)
 	if (t->n_flows >= t->max_flows)
 		return -ENOSPC;
 	/* The bit before the key: a reader that could find the key looks. */
-	conn_count(t, s, +1);
+	count_connected(t, s, +1);
 	/* The value is the id itself, not a pointer: nothing to free on delete. */
 	rc = rte_hash_add_key_data(t->hash, &k, (void *)(uintptr_t)FLT_VAL(s->flow, s->flags));
 	if (rc < 0) {
-		conn_count(t, s, -1);
+		count_connected(t, s, -1);
 		return rc == -ENOSPC ? -ENOSPC : rc;
 	}
 	__atomic_store_n(&t->n_flows, t->n_flows + 1, __ATOMIC_RELAXED);
@@ -245,7 +245,7 @@ flt_flow_del(struct flt_table *t, const struct flt_flow_spec *s)
 	rc = rte_hash_del_key(t->hash, &k);
 	if (rc < 0)
 		return rc;
-	conn_count(t, s, -1); /* after the key: until then readers still look */
+	count_connected(t, s, -1); /* after the key: until then readers still look */
 	__atomic_store_n(&t->n_flows, t->n_flows - 1, __ATOMIC_RELAXED);
 	return 0;
 }
