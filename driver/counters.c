@@ -5,6 +5,7 @@
  * (events.c) can never disagree.
  */
 #define _GNU_SOURCE
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -74,14 +75,25 @@ drv_flow_counters_fill(const struct drv *d, uint32_t id, struct drv_flow_counter
 void
 drv_port_counters_fill(const struct drv *d, struct drv_port_counters_msg *m)
 {
-	static const char *const own_names[DRV_PORT_CTRS] = {"RX_BURSTS", "RX_LINEARIZED",
-	    "RX_LATE", "RX_RECUT", "TX_PORT_FULL", "TX_PACED", "SLEEPS", "WAKEUPS"};
+	/* The driver's own, each name beside its field. */
+	static const struct {
+		const char *name;
+		size_t off;
+	} own[DRV_PORT_CTRS] = {
+	    {"RX_BURSTS", offsetof(struct drv_port_stats, rx_bursts)},
+	    {"RX_LINEARIZED", offsetof(struct drv_port_stats, rx_linearized)},
+	    {"RX_LATE", offsetof(struct drv_port_stats, rx_late)},
+	    {"RX_RECUT", offsetof(struct drv_port_stats, rx_recut)},
+	    {"TX_PORT_FULL", offsetof(struct drv_port_stats, tx_port_full)},
+	    {"TX_PACED", offsetof(struct drv_port_stats, tx_paced)},
+	    {"SLEEPS", offsetof(struct drv_port_stats, sleeps)},
+	    {"WAKEUPS", offsetof(struct drv_port_stats, wakeups)},
+	};
 	Sluice__PortCounters *pc = &m->pc;
 	struct rte_eth_stats es;
 	struct drv_flow_stats ex;
 	struct flt_stats fs;
 	struct drv_port_stats ps;
-	uint64_t own[DRV_PORT_CTRS];
 	unsigned n = 0;
 
 	sluice__port_counters__init(pc);
@@ -114,16 +126,12 @@ drv_port_counters_fill(const struct drv *d, struct drv_port_counters_msg *m)
 	pc->n_rx_drops = n;
 
 	drv_port_stats(d, &ps);
-	own[0] = ps.rx_bursts;
-	own[1] = ps.rx_linearized;
-	own[2] = ps.rx_late;
-	own[3] = ps.rx_recut;
-	own[4] = ps.tx_port_full;
-	own[5] = ps.tx_paced;
-	own[6] = ps.sleeps;
-	own[7] = ps.wakeups;
 	pc->driver = m->ptr + n;
-	for (unsigned i = 0; i < DRV_PORT_CTRS; i++, n++)
-		counter_add(&m->ctr[n], &m->ptr[n], own_names[i], own[i]);
+	for (unsigned i = 0; i < DRV_PORT_CTRS; i++, n++) {
+		uint64_t v;
+
+		memcpy(&v, (const uint8_t *)&ps + own[i].off, sizeof(v));
+		counter_add(&m->ctr[n], &m->ptr[n], own[i].name, v);
+	}
 	pc->n_driver = DRV_PORT_CTRS;
 }

@@ -125,19 +125,17 @@ s.sendto(struct.pack("!HHHH", int(sys.argv[3]), int(sys.argv[2]), 8 + len(data),
 """
 
 
+def stats(sluice, runtime_dir):
+    """`sluice -j stats` of s1: the flow manager's counters and its driver's port."""
+    r = subprocess.run([sluice, "-s", runtime_dir, "-j", "stats"], capture_output=True,
+                       text=True, timeout=30)
+    return json.loads(r.stdout)
+
+
 def icmp_other(sluice, runtime_dir):
     """The flow manager's ICMP_OTHER counter: ICMP it was handed and dropped."""
-    r = subprocess.run([sluice, "-s", runtime_dir, "-j", "stats"], capture_output=True,
-                       text=True, timeout=30)
-    st = json.loads(r.stdout)
+    st = stats(sluice, runtime_dir)
     return st["manager"]["DROP_ICMP_OTHER"], st["ports"][0]["rx_manager"]
-
-
-def driver_counter(sluice, runtime_dir, name):
-    """One of the s1 driver's own port counters, from `sluice -j stats`."""
-    r = subprocess.run([sluice, "-s", runtime_dir, "-j", "stats"], capture_output=True,
-                       text=True, timeout=30)
-    return json.loads(r.stdout)["ports"][0]["driver"][name]
 
 
 def stack_counter(text, name):
@@ -201,7 +199,7 @@ def run_lab(port_type, echo, sluice):
               tag + "the %d datagrams larger than a 2 KB buffer reached the server in "
               "fragments and were reassembled (RX_REASSEMBLED %d)"
               % (big, stack_counter(err, "RX_REASSEMBLED")))
-        recut = driver_counter(sluice, rundir, "RX_RECUT")
+        recut = stats(sluice, rundir)["ports"][0]["driver"]["RX_RECUT"]
         if port_type == "af_packet":
             check(recut >= big, tag + "the kernel joined them and the driver cut the %d again "
                   "(RX_RECUT %d in sluice stats)" % (big, recut))

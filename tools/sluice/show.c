@@ -193,13 +193,19 @@ sl_cmd_stats(struct sl *s, int argc, char **argv)
 			counters_text(p->rx_drops, p->n_rx_drops);
 			printf("\n");
 		}
-		if (p->n_driver) {
-			/* The driver's own, those that are not zero. */
-			printf("    driver:");
-			for (size_t k = 0; k < p->n_driver; k++)
-				if (p->driver[k]->value)
-					counters_text(&p->driver[k], 1);
-			printf("\n");
+		{
+			/* The driver's own, those that are not zero (a line only if any). */
+			size_t shown = 0;
+
+			for (size_t k = 0; k < p->n_driver; k++) {
+				if (!p->driver[k]->value)
+					continue;
+				if (!shown++)
+					printf("    driver:");
+				counters_text(&p->driver[k], 1);
+			}
+			if (shown)
+				printf("\n");
 		}
 	}
 	if (!r->n_ports)
