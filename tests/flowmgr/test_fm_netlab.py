@@ -14,6 +14,10 @@ net_af_packet and flow manager; Linux host l1) under its own prefix, then:
     a moment, and a new application takes it;
   - a guarantee above what the link has left is refused with ENOSPC and
     how much is free;
+  - a hostile application (fm_hostile) sends every bad request: garbage,
+    bad fields, bad or unsealed memory, other connections' flows; each
+    gets its Error or a closed connection, the port it asked for is still
+    free, and neither daemon keeps a descriptor it was sent;
   - a bound flow's Resolve gets l1's MAC (ARP, then from the cache) and is
     refused for our own address, multicast, no route, an address that does
     not answer ARP, and a flow that is not the caller's;
@@ -28,7 +32,7 @@ net_af_packet and flow manager; Linux host l1) under its own prefix, then:
     passed, freeing its port; the recovered flow survives another driver
     restart (installed from the descriptors the driver handed back).
 
-Usage: test_fm_netlab.py BUILD_DIR FM_PROBE. Needs root; exits 77 (skip)
+Usage: test_fm_netlab.py BUILD_DIR FM_PROBE FM_HOSTILE. Needs root; exits 77 (skip)
 otherwise. Cleans up whatever happens.
 """
 import json
@@ -97,6 +101,7 @@ def main():
         print("skip: needs root (network namespaces)")
         return 77
     BUILD, PROBE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    hostile = os.path.abspath(sys.argv[3])
     labtest.setup(PREFIX, BUILD)
     try:
         netlab("up", "pair", "--flowmgr-opt", "grace_ms=1500")
@@ -157,6 +162,19 @@ except socket.timeout: print("timeout")
         d.wait(timeout=10)
         check(d.returncode == 2 and line.startswith("error 28 ") and "free" in line,
               "a guarantee beyond the link is refused with what is free: " + line)
+
+        pids = {d: s1["sluice"][d]["pid"] for d in ("flowmgr", "driver")}
+        fds0 = {d: len(os.listdir("/proc/%d/fd" % pid)) for d, pid in pids.items()}
+        r = in_ns("s1", [hostile, SOCK, "7002", st["hosts"]["l1"]["address"]],
+                  capture_output=True, text=True, timeout=60)
+        for line in r.stdout.splitlines():
+            check(line.startswith("ok "), "hostile application: " + line)
+        check(r.returncode == 0 and r.stdout.count("ok ") >= 27,
+              "hostile application: every case ran (exit %d, %d ok)" % (
+                  r.returncode, r.stdout.count("ok ")))
+        fds1 = {d: len(os.listdir("/proc/%d/fd" % pid)) for d, pid in pids.items()}
+        check(fds1 == fds0, "after it, both daemons hold the descriptors they held before "
+              "(%s, before %s)" % (fds1, fds0))
 
         # Resolve (a bound flow's first datagram to a peer it never heard
         # from): l1 twice (ARP, then the cache), then bad requests.
