@@ -222,7 +222,8 @@ rx_identity_ok(uint32_t id, const uint8_t *f, size_t len)
 	}
 	if (proto != fl->proto || dst != PKT_IP4(10, 0, 0, 1) || dport != fl->lport)
 		return 0;
-	if (fl->kind == FLT_KIND_CONNECTED && (src != PKT_IP4(10, 0, 0, fl->rhost) || sport != fl->rport))
+	if (fl->kind == FLT_KIND_CONNECTED &&
+	    (src != PKT_IP4(10, 0, 0, fl->rhost) || sport != fl->rport))
 		return 0;
 	return 1;
 }
@@ -265,7 +266,7 @@ check_stats(const struct flt_table *t)
 		refused += st.tx_refuse[i];
 	if (st.rx_pkts != st.rx_flow + st.rx_manager + st.rx_dropped + st.rx_held ||
 	    st.rx_held != st.rx_released + st.drop[FLT_DROP_FRAG_TIMEOUT] +
-				st.drop[FLT_DROP_FRAG_OUT_OF_ORDER] + flt_frag_held(t) ||
+			      st.drop[FLT_DROP_FRAG_OUT_OF_ORDER] + flt_frag_held(t) ||
 	    drops != st.rx_dropped + st.drop[FLT_DROP_FRAG_TIMEOUT] +
 			 st.drop[FLT_DROP_FRAG_OUT_OF_ORDER] ||
 	    st.tx_pkts != st.tx_ok + st.tx_refused || st.tx_refused != refused)
@@ -366,12 +367,13 @@ txcheck(const uint8_t *f, size_t len)
 	for (int i = 0; i < 2; i++) {
 		unsigned want = tx_reference(&tx_specs[i], f, len);
 		uint16_t hdr_len = 0;
-		enum flt_tx_reason r = flt_txcheck(tables[0], &tmpls[i], f, (uint32_t)len, priv, &hdr_len);
+		enum flt_tx_reason r =
+		    flt_txcheck(tables[0], &tmpls[i], f, (uint32_t)len, priv, &hdr_len);
 
 		if (r >= FLT_TX__COUNT || (r == FLT_TX_OK) != (want != 0))
 			__builtin_trap();
-		if (r == FLT_TX_OK && (hdr_len != want || hdr_len > FLT_TX_HDR_MAX ||
-					  memcmp(priv, f, hdr_len) != 0))
+		if (r == FLT_TX_OK &&
+		    (hdr_len != want || hdr_len > FLT_TX_HDR_MAX || memcmp(priv, f, hdr_len) != 0))
 			__builtin_trap();
 	}
 }
