@@ -374,12 +374,12 @@ cases_memory(void)
 	expect_err("channels without descriptors get EBADMSG", &cl, RPC_T_FM_OPEN_FLOW, &of.base,
 	    NULL, 0, EBADMSG);
 	f[1].kick = 8;
-	expect_err("a descriptor index out of range gets EBADMSG", &cl, RPC_T_FM_OPEN_FLOW, &of.base,
-	    ch.fds, 8, EBADMSG);
+	expect_err("a descriptor index out of range gets EBADMSG", &cl, RPC_T_FM_OPEN_FLOW,
+	    &of.base, ch.fds, 8, EBADMSG);
 	f[1].kick = 7;
 	f[1].ctrl = 0;
-	expect_err("a descriptor named twice gets EBADMSG", &cl, RPC_T_FM_OPEN_FLOW, &of.base, ch.fds,
-	    8, EBADMSG);
+	expect_err("a descriptor named twice gets EBADMSG", &cl, RPC_T_FM_OPEN_FLOW, &of.base,
+	    ch.fds, 8, EBADMSG);
 
 	/* Pipes and unsealed memfds where sealed memfds belong. */
 	open_msg(&of, c, g, f);
@@ -477,8 +477,8 @@ cases_others(void)
 		    RPC_T_FM_REATTACH, &re.base, NULL, 0, ENOENT);
 		/* Still the owner's: it can close it. */
 		verdict("the owner still closes its flow",
-		    rpc_call(&owner, RPC_T_FM_CLOSE_FLOW, &cf.base, NULL, 0, reply, 5000) == 0, "%s",
-		    owner.errmsg);
+		    rpc_call(&owner, RPC_T_FM_CLOSE_FLOW, &cf.base, NULL, 0, reply, 5000) == 0,
+		    "%s", owner.errmsg);
 		rpc_frame_fini(reply);
 	}
 	rbuf_chan_destroy(ch.rx);
