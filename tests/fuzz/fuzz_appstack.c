@@ -14,13 +14,12 @@
  *     says it wrote more than it had room for;
  *   - the flow is alive: bad frames are counted, never fatal.
  *
- * Input: frames, each as a control byte, a 16-bit big-endian length and the
- * bytes (cut short by the end of the input). Control bits: 0x01 recompute
- * the IPv4 header checksum, 0x02 set the IP total length from the frame's,
- * 0x04 set the UDP length and checksum of an unfragmented datagram (so that
- * mutations get past the checks they would otherwise always fail), 0x08 to
- * the bound flow (else the connected one), 0x10 drain with the zero-copy
- * calls (else the copying ones). Seeds: tests/fuzz/corpus/appstack, written
+ * Input: a sequence of frames (tests/fuzz/frames.h). Control bits: 0x01
+ * recompute the IPv4 header checksum, 0x02 set the IP total length from
+ * the frame's, 0x04 set the UDP length and checksum of an unfragmented
+ * datagram (so that mutations get past the checks they would otherwise
+ * always fail), 0x08 to the bound flow (else the connected one), 0x10
+ * drain with the zero-copy calls (else the copying ones). Seeds: tests/fuzz/corpus/appstack, written
  * by fuzz_appstack_seeds.
  */
 #include <errno.h>
@@ -31,6 +30,7 @@
 
 #include "common/wire/ip4.h"
 #include "tests/appstack/as_test.h"
+#include "tests/fuzz/frames.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -139,26 +139,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct as_flow_stats st0[2], st1[2];
 	uint64_t fed[2] = {0, 0};
 	size_t pos = 0;
+	const uint8_t *in;
+	uint32_t len;
+	uint8_t ctl;
 
 	if (flows[0] == NULL)
 		setup();
 	for (int k = 0; k < 2; k++)
 		as_flow_stats(flows[k], &st0[k]);
-	while (pos + 3 <= size) {
-		uint8_t ctl = data[pos];
-		uint32_t len = be16(data + pos + 1);
+	while ((in = fz_next(data, size, &pos, &ctl, &len)) != NULL) {
 		int k = (ctl & 0x08) != 0;
-		uint8_t *f;
+		uint8_t *f = fz_copy(in, len);
 
-		pos += 3;
-		if (len > size - pos)
-			len = (uint32_t)(size - pos);
-		/* In a buffer of its own size, so ASan sees any overread. */
-		f = malloc(len ? len : 1);
-		if (f == NULL)
-			abort();
-		memcpy(f, data + pos, len);
-		pos += len;
 		repair(f, len, ctl);
 		/* The channel refuses an empty piece (the driver never sends one). */
 		if (len != 0 && t_feed(&drvs[k], f, len) == 0)

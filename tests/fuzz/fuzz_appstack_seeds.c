@@ -17,45 +17,14 @@
 #include "common/wire/icmp.h"
 #include "common/wire/ip4.h"
 #include "tests/appstack/as_test.h"
+#include "tests/fuzz/frames.h"
 
 #define TO_BOUND  0x08
 #define ZERO_COPY 0x10
 
-static const char *dir;
-static unsigned seq;
-static uint8_t input[65536];
-static size_t used;
+static struct fz_seed seed;
 static uint8_t frame[T_FRAME];
 static uint8_t frags[8][T_FRAME];
-
-static void
-add(uint8_t ctl, const uint8_t *f, uint32_t len)
-{
-	if (used + 3 + len > sizeof(input)) {
-		fprintf(stderr, "fuzz_appstack_seeds: input too long\n");
-		exit(1);
-	}
-	input[used++] = ctl;
-	input[used++] = (uint8_t)(len >> 8);
-	input[used++] = (uint8_t)len;
-	memcpy(input + used, f, len);
-	used += len;
-}
-
-static void
-put(const char *name)
-{
-	char path[512];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%02u_%s.bin", dir, seq++, name);
-	fp = fopen(path, "wb");
-	if (fp == NULL || fwrite(input, 1, used, fp) != used || fclose(fp) != 0) {
-		perror(path);
-		exit(1);
-	}
-	used = 0;
-}
 
 /* A datagram of @len payload bytes to the bound flow, as fragments in @order. */
 static void
@@ -66,7 +35,7 @@ add_frags(uint32_t len, const unsigned *order, unsigned n)
 	unsigned got = t_fragment(frame, t_build(frame, &s), 1024, frags, lens, 8);
 
 	for (unsigned i = 0; i < n && order[i] < got; i++)
-		add(TO_BOUND, frags[order[i]], lens[order[i]]);
+		fz_add(&seed, TO_BOUND, frags[order[i]], lens[order[i]]);
 }
 
 /* An ICMP port unreachable from @from about our datagram to it. */
@@ -92,7 +61,7 @@ add_icmp(uint8_t ctl, uint32_t from, const uint8_t *smac)
 	c = t_csum(icmp, 8 + IP4_HDR_LEN + 8, 0);
 	icmp[2] = (uint8_t)(c >> 8);
 	icmp[3] = (uint8_t)c;
-	add(ctl, frame, len);
+	fz_add(&seed, ctl, frame, len);
 }
 
 int
@@ -107,27 +76,27 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: fuzz_appstack_seeds DIR\n");
 		return 2;
 	}
-	dir = argv[1];
+	seed.dir = argv[1];
 
-	add(0, frame, t_build(frame, &s));
-	put("connected");
-	add(ZERO_COPY, frame, t_build(frame, &s));
-	put("connected_zero_copy");
+	fz_add(&seed, 0, frame, t_build(frame, &s));
+	fz_put(&seed, "connected");
+	fz_add(&seed, ZERO_COPY, frame, t_build(frame, &s));
+	fz_put(&seed, "connected_zero_copy");
 	s.src = T_PADDR;
 	s.smac = t_pmac;
-	add(TO_BOUND, frame, t_build(frame, &s));
-	add(TO_BOUND | ZERO_COPY, frame, t_build(frame, &s));
-	put("bound");
+	fz_add(&seed, TO_BOUND, frame, t_build(frame, &s));
+	fz_add(&seed, TO_BOUND | ZERO_COPY, frame, t_build(frame, &s));
+	fz_put(&seed, "bound");
 	s.no_csum = true;
-	add(TO_BOUND, frame, t_build(frame, &s));
-	put("bound_no_udp_checksum");
+	fz_add(&seed, TO_BOUND, frame, t_build(frame, &s));
+	fz_put(&seed, "bound_no_udp_checksum");
 
 	add_frags(2500, in_order, 3);
-	put("frags_in_order");
+	fz_put(&seed, "frags_in_order");
 	add_frags(2500, reversed, 3);
-	put("frags_reversed");
+	fz_put(&seed, "frags_reversed");
 	add_frags(2500, repeated, 5);
-	put("frags_repeated");
+	fz_put(&seed, "frags_repeated");
 	add_frags(2500, in_order, 2);
 	/* The last fragment again, its offset moved back into the second's. */
 	{
@@ -139,35 +108,35 @@ main(int argc, char **argv)
 			uint8_t *ip = frags[2] + ETH_HDR_LEN;
 			unsigned fo = (unsigned)(ip[6] << 8 | ip[7]);
 
-			add(TO_BOUND, frags[0], lens[0]);
-			add(TO_BOUND, frags[1], lens[1]);
+			fz_add(&seed, TO_BOUND, frags[0], lens[0]);
+			fz_add(&seed, TO_BOUND, frags[1], lens[1]);
 			fo -= 8; /* 64 bytes earlier: into the second fragment */
 			ip[6] = (uint8_t)(fo >> 8);
 			ip[7] = (uint8_t)fo;
 			t_fix_ip(frags[2]);
-			add(TO_BOUND, frags[2], lens[2]);
+			fz_add(&seed, TO_BOUND, frags[2], lens[2]);
 		}
 	}
-	put("frags_overlapping");
+	fz_put(&seed, "frags_overlapping");
 	add_frags(4000, in_order, 3);
-	put("frags_beyond_max_dgram");
+	fz_put(&seed, "frags_beyond_max_dgram");
 
 	add_icmp(0, T_RADDR, t_nmac);
-	put("icmp_connected");
+	fz_put(&seed, "icmp_connected");
 	add_icmp(TO_BOUND, T_PADDR, t_pmac);
-	put("icmp_bound");
+	fz_put(&seed, "icmp_bound");
 
 	/* Malformed: truncated, bad IP checksum, another port, not IPv4. */
 	s = (struct t_udp){.len = 64};
 	len = t_build(frame, &s);
-	add(0, frame, 30);
+	fz_add(&seed, 0, frame, 30);
 	frame[ETH_HDR_LEN + 10] ^= 0x55;
-	add(0, frame, len);
+	fz_add(&seed, 0, frame, len);
 	s.dport = T_LPORT + 1;
-	add(0, frame, t_build(frame, &s));
+	fz_add(&seed, 0, frame, t_build(frame, &s));
 	frame[12] = 0x86;
 	frame[13] = 0xdd;
-	add(0, frame, len);
-	put("malformed");
+	fz_add(&seed, 0, frame, len);
+	fz_put(&seed, "malformed");
 	return 0;
 }

@@ -16,12 +16,11 @@
  *     header length is the one the rules give, and the private copy holds
  *     the frame's first bytes.
  *
- * Input: a sequence of frames, each as a control byte, a 16-bit big-endian
- * length and that many bytes (cut short by the end of the input). Control
- * bits: 0x01 recompute the IPv4 header checksum, 0x02 set the IP total
- * length from the frame's, 0x04 set the UDP length from the IP payload
- * (so that mutations get past the checks they would otherwise always
- * fail); 0x08 classify on the table that holds no early fragments; the
+ * Input: a sequence of frames (tests/fuzz/frames.h). Control bits: 0x01
+ * recompute the IPv4 header checksum, 0x02 set the IP total length from
+ * the frame's, 0x04 set the UDP length from the IP payload (so that
+ * mutations get past the checks they would otherwise always fail); 0x08
+ * classify on the table that holds no early fragments; the
  * high nibble moves the clock on by that many 40 ms before the frame (the
  * frames before it form one burst). Every input starts on a clock 10 s
  * after the last, so fragments remembered or held by an earlier input
@@ -40,6 +39,7 @@
 #include "common/wire/ip4.h"
 #include "filters/flt.h"
 #include "tests/filters/flt_test.h"
+#include "tests/fuzz/frames.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -254,26 +254,6 @@ check_verdict(const struct flt_verdict *v, const uint8_t *f, size_t len)
 }
 
 static void
-check_stats(const struct flt_table *t)
-{
-	struct flt_stats st;
-	uint64_t drops = 0, refused = 0;
-
-	flt_stats_get(t, &st);
-	for (unsigned i = 0; i < FLT_DROP__COUNT; i++)
-		drops += st.drop[i];
-	for (unsigned i = 0; i < FLT_TX__COUNT; i++)
-		refused += st.tx_refuse[i];
-	if (st.rx_pkts != st.rx_flow + st.rx_manager + st.rx_dropped + st.rx_held ||
-	    st.rx_held != st.rx_released + st.drop[FLT_DROP_FRAG_TIMEOUT] +
-			      st.drop[FLT_DROP_FRAG_OUT_OF_ORDER] + flt_frag_held(t) ||
-	    drops != st.rx_dropped + st.drop[FLT_DROP_FRAG_TIMEOUT] +
-			 st.drop[FLT_DROP_FRAG_OUT_OF_ORDER] ||
-	    st.tx_pkts != st.tx_ok + st.tx_refused || st.tx_refused != refused)
-		__builtin_trap();
-}
-
-static void
 release(struct flt_table *t)
 {
 	struct flt_held out[HOLD_SLOTS + 1];
@@ -385,21 +365,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t lens[2][BURST];
 	unsigned n[2] = {0, 0};
 	size_t pos = 0;
+	const uint8_t *in;
+	uint32_t len;
+	uint8_t ctl;
 
 	if (tables[0] == NULL)
 		setup();
 	now += INPUT_SPACE;
 	release(tables[0]);
 	release(tables[1]);
-	while (pos + 3 <= size && n[0] + n[1] < BURST) {
-		uint8_t ctl = data[pos];
-		size_t len = be16(data + pos + 1);
+	while (n[0] + n[1] < BURST && (in = fz_next(data, size, &pos, &ctl, &len)) != NULL) {
 		int t = (ctl & 0x08) != 0;
 		uint8_t *f;
 
-		pos += 3;
-		if (len > size - pos)
-			len = size - pos;
 		if (ctl >> 4) {
 			/* Time passes between bursts: classify what came before. */
 			for (int k = 0; k < 2; k++) {
@@ -411,12 +389,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			release(tables[0]);
 			release(tables[1]);
 		}
-		/* Each frame in a buffer of its own size, so ASan sees any overread. */
-		f = malloc(len ? len : 1);
-		if (f == NULL)
-			abort();
-		memcpy(f, data + pos, len);
-		pos += len;
+		f = fz_copy(in, len);
 		repair(f, len, ctl);
 		txcheck(f, len);
 		frames[t][n[t]] = f;
@@ -426,7 +399,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		demux(tables[k], frames[k], lens[k], n[k]);
 		while (n[k])
 			free(frames[k][--n[k]]);
-		check_stats(tables[k]);
+		if (!flt_test_stats_consistent(tables[k]))
+			__builtin_trap();
 	}
 	return 0;
 }

@@ -16,50 +16,17 @@
 #include "common/wire/eth.h"
 #include "common/wire/icmp.h"
 #include "common/wire/ip4.h"
+#include "tests/fuzz/frames.h"
 #include "tests/support/pkt.h"
 
-#define INPUT_MAX 16384
-
-static const char *dir;
-static unsigned seq;
-static uint8_t input[INPUT_MAX];
-static size_t used;
-
-static void
-add(uint8_t ctl, const uint8_t *f, uint16_t len)
-{
-	if (used + 3 + len > sizeof(input)) {
-		fprintf(stderr, "fuzz_filters_seeds: input too long\n");
-		exit(1);
-	}
-	input[used++] = ctl;
-	input[used++] = (uint8_t)(len >> 8);
-	input[used++] = (uint8_t)len;
-	memcpy(input + used, f, len);
-	used += len;
-}
+static struct fz_seed seed;
 
 static void
 add_spec(uint8_t ctl, const struct pkt_spec *s)
 {
 	uint8_t f[PKT_MAX];
 
-	add(ctl, f, pkt_build(f, s));
-}
-
-static void
-put(const char *name)
-{
-	char path[512];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%02u_%s.bin", dir, seq++, name);
-	fp = fopen(path, "wb");
-	if (fp == NULL || fwrite(input, 1, used, fp) != used || fclose(fp) != 0) {
-		perror(path);
-		exit(1);
-	}
-	used = 0;
+	fz_add(&seed, ctl, f, pkt_build(f, s));
 }
 
 /* A UDP datagram to 10.0.0.1:@dport from 10.0.0.2:5000, in fragments, in @order. */
@@ -76,7 +43,7 @@ add_frags(uint16_t dport, const unsigned *order, unsigned n, const uint8_t *ctls
 	s.payload_len = 300;
 	got = pkt_fragment(whole, pkt_build(whole, &s), 128, frags, lens, 4);
 	for (unsigned i = 0; i < n && order[i] < got; i++)
-		add(ctls[i], frags[order[i]], lens[order[i]]);
+		fz_add(&seed, ctls[i], frags[order[i]], lens[order[i]]);
 }
 
 /* A frame 10.0.0.1 sends: local MAC, addresses and ports turned around. */
@@ -111,18 +78,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: fuzz_filters_seeds DIR\n");
 		return 2;
 	}
-	dir = argv[1];
+	seed.dir = argv[1];
 
 	s = pkt_udp_default(); /* 10.0.0.2:5000 -> 10.0.0.1:7000: the connected flow */
 	add_spec(0x01, &s);
-	put("udp_connected");
+	fz_put(&seed, "udp_connected");
 	s.src = PKT_IP4(10, 0, 0, 9);
 	s.sport = 6000;
 	add_spec(0x01, &s); /* another peer: the bound flow on the same port */
-	put("udp_bound");
+	fz_put(&seed, "udp_bound");
 	s.dport = 7001;
 	add_spec(0x01, &s);
-	put("udp_bound_inorder");
+	fz_put(&seed, "udp_bound_inorder");
 	s = pkt_udp_default();
 	s.proto = IP4_PROTO_TCP;
 	s.src = PKT_IP4(10, 0, 0, 9);
@@ -134,11 +101,11 @@ main(int argc, char **argv)
 	s.tcp_flags = 0x10;
 	s.tcp_opt_len = 12;
 	add_spec(0x01, &s);
-	put("tcp_listening_and_connected");
+	fz_put(&seed, "tcp_listening_and_connected");
 	s = pkt_udp_default();
 	s.dport = 9999;
 	add_spec(0x01, &s);
-	put("udp_unclaimed");
+	fz_put(&seed, "udp_unclaimed");
 
 	/* ICMP port unreachable from 10.0.0.2, quoting our 10.0.0.1:7000 -> :5000. */
 	{
@@ -157,36 +124,36 @@ main(int argc, char **argv)
 		memcpy(f + ETH_HDR_LEN + IP4_HDR_LEN + 8, quoted + ETH_HDR_LEN,
 		    qlen - ETH_HDR_LEN < IP4_HDR_LEN + 8 ? qlen - ETH_HDR_LEN : IP4_HDR_LEN + 8);
 		pkt_fix_ip_csum(f);
-		add(0x01, f, len);
-		put("icmp_unreachable");
+		fz_add(&seed, 0x01, f, len);
+		fz_put(&seed, "icmp_unreachable");
 	}
 
 	add_frags(7000, in_order, 3, plain);
-	put("frags_in_order");
+	fz_put(&seed, "frags_in_order");
 	add_frags(7000, reversed, 3, plain);
-	put("frags_reversed");
+	fz_put(&seed, "frags_reversed");
 	add_frags(7001, reversed, 3, plain);
-	put("frags_reversed_inorder_flow");
+	fz_put(&seed, "frags_reversed_inorder_flow");
 	add_frags(7000, reversed, 3, late);
-	put("frags_reversed_late");
+	fz_put(&seed, "frags_reversed_late");
 	add_frags(7000, reversed, 3, nohold);
-	put("frags_reversed_no_hold");
+	fz_put(&seed, "frags_reversed_no_hold");
 
 	/* Malformed: truncated, bad IHL, IP options, bad checksum, ARP. */
 	s = pkt_udp_default();
 	len = pkt_build(f, &s);
-	add(0x00, f, 20);
+	fz_add(&seed, 0x00, f, 20);
 	f[ETH_HDR_LEN] = 0x44;
-	add(0x01, f, len);
+	fz_add(&seed, 0x01, f, len);
 	f[ETH_HDR_LEN] = 0x45;
 	f[ETH_HDR_LEN + 10] ^= 0xff;
-	add(0x00, f, len);
+	fz_add(&seed, 0x00, f, len);
 	s.ip_opt_len = 8;
 	add_spec(0x01, &s);
 	s = pkt_udp_default();
 	s.ethertype = ETH_TYPE_ARP;
 	add_spec(0x00, &s);
-	put("malformed");
+	fz_put(&seed, "malformed");
 
 	/* What flows send: good, then spoofed source address, port and MAC. */
 	s = outgoing(IP4_PROTO_UDP, 7000, PKT_IP4(10, 0, 0, 2), 5000);
@@ -199,13 +166,13 @@ main(int argc, char **argv)
 	s.sport = 7000;
 	s.src_mac[5] = 0x66;
 	add_spec(0x01, &s);
-	put("tx_udp");
+	fz_put(&seed, "tx_udp");
 	s = outgoing(IP4_PROTO_TCP, 80, PKT_IP4(10, 0, 0, 9), 33000);
 	s.ip_opt_len = 4;
 	s.tcp_flags = 0x12;
 	add_spec(0x01, &s);
 	s.payload_len = 1000; /* beyond the server's MTU of 576 */
 	add_spec(0x01, &s);
-	put("tx_tcp");
+	fz_put(&seed, "tx_tcp");
 	return 0;
 }
