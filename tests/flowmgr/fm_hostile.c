@@ -256,10 +256,14 @@ cases_frames(void)
 	sluice__fm__open_flow__init(&of);
 	n = rpc_frame_pack(buf, sizeof(buf), RPC_T_FM_OPEN_FLOW, 9, &of.base, 0);
 	if (n > 0 && (size_t)n + 8 <= sizeof(buf)) {
+		struct rpc_hdr h;
+
 		/* A field 1 varint that never ends. */
 		memset(buf + n, 0xff, 8);
 		buf[n] = 0x08;
-		((struct rpc_hdr *)buf)->len += 8;
+		memcpy(&h, buf, sizeof(h));
+		h.len += 8;
+		memcpy(buf, &h, sizeof(h));
 		send_raw(fd, buf, (size_t)n + 8);
 	}
 	n = rpc_recv(fd, reply);
