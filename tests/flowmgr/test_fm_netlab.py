@@ -163,8 +163,17 @@ except socket.timeout: print("timeout")
         check(d.returncode == 2 and line.startswith("error 28 ") and "free" in line,
               "a guarantee beyond the link is refused with what is free: " + line)
 
+        # Descriptors before and after, with no flow open either time (the
+        # daemons see a connection's end in their own time: wait for it).
         pids = {d: s1["sluice"][d]["pid"] for d in ("flowmgr", "driver")}
-        fds0 = {d: len(os.listdir("/proc/%d/fd" % pid)) for d, pid in pids.items()}
+
+        def fds():
+            return {d: len(os.listdir("/proc/%d/fd" % pid)) for d, pid in pids.items()}
+
+        t0 = time.time()
+        while sluice_flows() != [] and time.time() - t0 < 5:
+            time.sleep(0.05)
+        fds0 = fds()
         r = in_ns("s1", [hostile, SOCK, "7002", st["hosts"]["l1"]["address"]],
                   capture_output=True, text=True, timeout=60)
         for line in r.stdout.splitlines():
@@ -172,7 +181,10 @@ except socket.timeout: print("timeout")
         check(r.returncode == 0 and r.stdout.count("ok ") >= 27,
               "hostile application: every case ran (exit %d, %d ok)" % (
                   r.returncode, r.stdout.count("ok ")))
-        fds1 = {d: len(os.listdir("/proc/%d/fd" % pid)) for d, pid in pids.items()}
+        t0 = time.time()
+        while fds() != fds0 and time.time() - t0 < 2:
+            time.sleep(0.05)
+        fds1 = fds()
         check(fds1 == fds0, "after it, both daemons hold the descriptors they held before "
               "(%s, before %s)" % (fds1, fds0))
 
