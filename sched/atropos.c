@@ -237,8 +237,13 @@ wait_slice(struct sch *s, uint32_t i)
 	if (unlikely(f->pending))
 		goto roll_later;
 	if (r <= 0) {
-		/* In debt: skip periods as pay_debt() would. */
-		uint64_t more = (uint64_t)(-r) / (uint64_t)f->slice_wu + 1;
+		/*
+		 * In debt: skip periods as pay_debt() would. A debt of less
+		 * than one slice (the usual case for a slice shorter than a
+		 * frame) needs no division.
+		 */
+		uint64_t more =
+		    r + f->slice_wu > 0 ? 1 : (uint64_t)(-r) / (uint64_t)f->slice_wu + 1;
 
 		if (more >= (1u << 24))
 			goto roll_later;
@@ -340,63 +345,54 @@ collect(struct sch *s, uint64_t cur, uint32_t *due, uint32_t *due_tail)
 	}
 }
 
-/*
- * Prefetch the record of the flow about SCH_PF_AHEAD entries behind the head
- * of the earliest eligible @slot, whose head entry is entry @off of block
- * @b: it will be chosen about that many steps later. Flows are read in
- * order, not chased: the entry at the same offset two blocks on (exactly
- * 2 * SCH_BLK_IDS behind when the blocks are full), and the block after
- * that, so that reading it later does not wait. Near the end of the slot it
- * looks into the next non-empty slot. Always inlined: a void function whose
- * only effect is __builtin_prefetch() counts as const to GCC's IPA, which
- * then deletes the call (GCC 12).
- */
+/* Prefetch the records of the flows of block @b (and the block after it). */
 static inline __attribute__((always_inline)) void
-pf_ahead(const struct sch *s, uint64_t slot, const struct sch_blk *b, unsigned off)
+pf_block(const struct sch *s, const struct sch_blk *b)
+{
+	if (b->next != SCH_NIL)
+		__builtin_prefetch(&s->pool.blk[b->next]);
+	for (unsigned j = b->rd; j < b->n && j < SCH_BLK_IDS; j++)
+		if (b->id[j] != SCH_NIL)
+			sch__flow_prefetch(s, b->id[j]);
+}
+
+/*
+ * The head of the earliest eligible @slot has just entered block @b: fetch
+ * the records of the block two on (14 to 28 choices ahead when blocks are
+ * full), crossing into the next non-empty slot when this slot's chain ends
+ * sooner. Done once per block, not per choice: following the chain costs
+ * dependent loads, and with few flows per slot (deadlines spread over the
+ * calendar) a bitmap search into the next slot, on every choice. Not
+ * inlined, being rare; it calls sch__wheel_first(), so GCC cannot take it
+ * for a function without effects (a void function whose only effect is
+ * __builtin_prefetch() counts as const to GCC 12's IPA, which deletes the
+ * call: pf_block() is always inlined for that reason).
+ */
+static __attribute__((noinline)) void
+pf_ahead(const struct sch *s, uint64_t slot, const struct sch_blk *b)
 {
 	const struct sch_wheel *w = &s->eligible;
 	const struct sch_blk *blk = s->pool.blk;
-	uint32_t live = sch__wheel_fifo(w, slot, 0)->live, n, id;
+	unsigned skip = 2;
+	uint64_t nx;
 
-	if (live > SCH_PF_AHEAD) {
-		n = b->next;
-		if (likely(n != SCH_NIL))
-			n = blk[n].next;
-		if (likely(n != SCH_NIL && off < blk[n].n)) {
-			b = &blk[n];
-		} else {
-			/* Partly filled blocks (spliced lanes, the tail): walk. */
-			off += SCH_PF_AHEAD;
-			while (off >= b->n) {
-				if (b->next == SCH_NIL)
-					return;
-				off -= b->n;
-				b = &blk[b->next];
-				off += b->rd;
-			}
-		}
-	} else {
-		uint64_t nx;
-
-		if (w->count == live)
+	while (b->next != SCH_NIL) {
+		b = &blk[b->next];
+		if (--skip == 0) {
+			pf_block(s, b);
 			return;
-		nx = sch__wheel_first(w, slot + 1);
-		if (nx == UINT64_MAX || nx == slot)
-			return;
-		b = &blk[sch__wheel_fifo(w, nx, 0)->head];
-		off = b->rd + (SCH_PF_AHEAD - live);
-		while (off >= b->n) {
-			if (b->next == SCH_NIL)
-				return;
-			off -= b->n;
-			b = &blk[b->next];
-			off += b->rd;
 		}
 	}
-	if (b->next != SCH_NIL)
-		__builtin_prefetch(&blk[b->next]);
-	if ((id = b->id[off]) != SCH_NIL)
-		sch__flow_prefetch(s, id);
+	/* This slot ends first: go on into the next one. */
+	if (w->count == sch__wheel_fifo(w, slot, 0)->live)
+		return;
+	nx = sch__wheel_first(w, slot + 1);
+	if (nx == UINT64_MAX || nx == slot)
+		return;
+	b = &blk[sch__wheel_fifo(w, nx, 0)->head];
+	while (--skip != 0 && b->next != SCH_NIL)
+		b = &blk[b->next];
+	pf_block(s, b);
 }
 
 /*
@@ -578,7 +574,10 @@ edf_pick(struct sch *s, uint64_t now)
 		if (slot == UINT64_MAX)
 			return SCH_NIL;
 		i = sch__wheel_head(w, slot, &b, &off);
-		pf_ahead(s, slot, b, off);
+		if (unlikely(b != s->pf_seen)) {
+			s->pf_seen = b;
+			pf_ahead(s, slot, b);
+		}
 		f = &s->flows[i];
 		/* In the eligible wheel: a pre-rolled flow has been released. */
 		f->pre_k = 0;

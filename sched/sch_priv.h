@@ -219,6 +219,8 @@ struct sch {
 	uint32_t pf_blk;
 	uint16_t pf_off;
 	uint16_t pf_n;
+	/* The head block of the earliest eligible slot when its flows ahead were prefetched. */
+	const struct sch_blk *pf_seen;
 
 	/*
 	 * Time. Calendar slots before next_slot have been handled; every flow
