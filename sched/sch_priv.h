@@ -181,8 +181,10 @@ struct sch_wheel {
 	unsigned nlevels;
 	unsigned lanes;	    /* FIFOs per slot: 1, or SCH_WAIT_LANES */
 	unsigned lshift;    /* lanes = 1 << lshift */
-	struct sch_fifo *q; /* [nslots * lanes] */
+	struct sch_fifo *q; /* [nslots * lanes], from a cache line (a waiting slot is one line) */
 	uint32_t *tag;	    /* [nslots * lanes] if lanes > 1: slot index a tagged lane goes to */
+	void *q_mem;	    /* the allocations of q and tag */
+	void *tag_mem;
 	uint64_t *bm[SCH_BM_MAX_LEVELS]; /* level 0 has nslots bits */
 	uint32_t count;			 /* flows in the wheel */
 	bool first_ok;			 /* first is the earliest non-empty slot */
