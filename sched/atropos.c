@@ -447,12 +447,25 @@ pf_release_aim(struct sch *s)
 		uint32_t tag = w->tag[((size_t)slot & w->mask) << w->lshift | l];
 		uint32_t ahead = (tag - (uint32_t)s->next_slot) & w->mask;
 
-		if (q->live != 0 && ahead < best) {
+		if (q->live == 0)
+			continue;
+		/*
+		 * Its flows will spend their slices in eligible slot @tag
+		 * and wait in the waiting slot of that number, whose queues
+		 * were last touched a turn of the wheel ago.
+		 */
+		__builtin_prefetch(sch__wheel_fifo(w, tag, 0), 1);
+		__builtin_prefetch(&w->tag[(size_t)tag << w->lshift], 1);
+		if (ahead < best) {
 			best = ahead;
 			s->pf_blk = q->head;
-			s->pf_off = s->pool.blk[q->head].rd;
 			s->pf_n = 0;
 		}
+	}
+	if (s->pf_n == 0) {
+		/* The block was written a period ago: read it later. */
+		__builtin_prefetch(&s->pool.blk[s->pf_blk]);
+		s->pf_off = SCH_PF_AT_RD;
 	}
 }
 
@@ -471,6 +484,8 @@ pf_release(struct sch *s)
 	if (s->pf_n >= SCH_PF_AHEAD)
 		return;
 	b = &s->pool.blk[s->pf_blk];
+	if (s->pf_off == SCH_PF_AT_RD)
+		s->pf_off = b->rd;
 	if (s->pf_off >= b->n) {
 		if (b->next >= s->pool.nblk) {
 			s->pf_n = SCH_PF_AHEAD;

@@ -36,6 +36,7 @@
  */
 #define SCH_PF_AHEAD (2 * SCH_BLK_IDS)
 #define SCH_PF_ROLL  32
+#define SCH_PF_AT_RD UINT16_MAX
 
 /*
  * Links of a circular doubly-linked list of flow ids (the extra ring). They
@@ -219,7 +220,7 @@ struct sch {
 	 * many of its records have been prefetched (atropos.c, pf_release()).
 	 */
 	uint32_t pf_blk;
-	uint16_t pf_off;
+	uint16_t pf_off; /* SCH_PF_AT_RD: the block's first queued entry */
 	uint16_t pf_n;
 	/* The head block of the earliest eligible slot when its flows ahead were prefetched. */
 	const struct sch_blk *pf_seen;
