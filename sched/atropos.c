@@ -663,16 +663,20 @@ charge_slack(struct sch *s, uint32_t i, int64_t cost)
 	if (f->deficit <= 0) {
 		f->deficit += s->quantum_wu;
 		if (s->extra_head == i) {
-			uint32_t n = s->xl[i].next, m = s->xl[n].next;
+			uint32_t n = s->xl[i].next, m = s->xl[n].next, m2 = s->xl[m].next;
 
 			/*
-			 * The new head sends next: its record and link were
-			 * fetched at the last turn, as those of the flow after
-			 * it are now, so that a turn waits for no memory.
+			 * The new head sends next: its record was fetched two
+			 * turns ago, as the record of the flow two after it is
+			 * now, and each link a turn before its record, so that
+			 * a turn waits for no memory. One turn (about 18
+			 * frames) was shorter than a miss to DRAM here: the
+			 * counters line of the record still missed in
+			 * sch_charge().
 			 */
 			s->extra_head = n;
-			sch__flow_prefetch(s, m);
-			__builtin_prefetch(&s->xl[m]);
+			sch__flow_prefetch(s, m2);
+			__builtin_prefetch(&s->xl[m2]);
 		}
 	}
 }
