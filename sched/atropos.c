@@ -358,22 +358,22 @@ pf_block(const struct sch *s, const struct sch_blk *b)
 
 /*
  * The head of the earliest eligible @slot has just entered block @b: fetch
- * the records of the block two on (14 to 28 choices ahead when blocks are
- * full), crossing into the next non-empty slot when this slot's chain ends
- * sooner. Done once per block, not per choice: following the chain costs
- * dependent loads, and with few flows per slot (deadlines spread over the
- * calendar) a bitmap search into the next slot, on every choice. Not
- * inlined, being rare; it calls sch__wheel_first(), so GCC cannot take it
- * for a function without effects (a void function whose only effect is
- * __builtin_prefetch() counts as const to GCC 12's IPA, which deletes the
- * call: pf_block() is always inlined for that reason).
+ * the records of the block SCH_PF_BLOCKS on (14 to 28 choices ahead when
+ * blocks are full), crossing into the next non-empty slot when this slot's
+ * chain ends sooner. Done once per block, not per choice: following the
+ * chain costs dependent loads, and with few flows per slot (deadlines
+ * spread over the calendar) a bitmap search into the next slot, on every
+ * choice. Not inlined, being rare; it calls sch__wheel_first(), so GCC
+ * cannot take it for a function without effects (a void function whose
+ * only effect is __builtin_prefetch() counts as const to GCC 12's IPA,
+ * which deletes the call: pf_block() is always inlined for that reason).
  */
 static __attribute__((noinline)) void
 pf_ahead(const struct sch *s, uint64_t slot, const struct sch_blk *b)
 {
 	const struct sch_wheel *w = &s->eligible;
 	const struct sch_blk *blk = s->pool.blk;
-	unsigned skip = 2;
+	unsigned skip = SCH_PF_BLOCKS;
 	uint64_t nx;
 
 	while (b->next != SCH_NIL) {

@@ -29,14 +29,18 @@
 #define SCH_WHEEL_MAX_SLOTS (1u << 24)
 #define SCH_BM_MAX_LEVELS   5 /* 2^24 bits need 4 levels of 64-bit words */
 /*
- * How many queue entries ahead of its turn a flow's record is prefetched
- * when flows are taken from the earliest eligible slot, or rolled one by one
- * in advance(): enough decisions to cover a miss to DRAM (150-300 ns on the
- * VM of docs/sched.md).
+ * How far ahead of their turn flows' records are prefetched, enough
+ * decisions to cover a miss to DRAM (150-300 ns on the VM of
+ * docs/sched.md): when choosing, the records of the block this many blocks
+ * after the head's (atropos.c, pf_ahead()); while sending slack, this many
+ * records of the next release (pf_release()); in the roll walk of
+ * advance(), this many entries ahead. SCH_PF_AT_RD: the release cursor
+ * starts at its block's first queued entry, read when first used.
  */
-#define SCH_PF_AHEAD (2 * SCH_BLK_IDS)
-#define SCH_PF_ROLL  32
-#define SCH_PF_AT_RD UINT16_MAX
+#define SCH_PF_BLOCKS 2
+#define SCH_PF_AHEAD  (2 * SCH_BLK_IDS)
+#define SCH_PF_ROLL   32
+#define SCH_PF_AT_RD  UINT16_MAX
 
 /*
  * Links of a circular doubly-linked list of flow ids (the extra ring). They
