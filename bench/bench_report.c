@@ -52,7 +52,11 @@ bench_report_write(const char *dir, const struct bench_report *r)
 	    "value", r->anchor_value, "ratio", ratio, "target", r->target);
 	if (!o)
 		return -ENOMEM;
-	json_object_set(o, "params", r->params ? r->params : json_object());
+	/* The caller keeps its reference to params. */
+	if (r->params)
+		json_object_set(o, "params", r->params);
+	else
+		json_object_set_new(o, "params", json_object());
 	rc = json_dump_file(o, path, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (rc < 0)

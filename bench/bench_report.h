@@ -22,7 +22,7 @@ struct bench_report {
 	double anchor_value;
 	/* The target as a human reads it, e.g. ">= 0.8x anchor". */
 	const char *target;
-	/* Extra measurements and settings; the report takes the reference. */
+	/* Extra measurements and settings, or NULL; borrowed: the caller drops its reference. */
 	json_t *params;
 };
 

@@ -204,6 +204,8 @@ main(int argc, char **argv)
 	struct gen g = {0};
 	struct drv *d;
 	struct bench_report rep;
+	json_t *params;
+	int rc;
 	uint64_t t0, t1, delivered = 0, nobuf = 0;
 	double mpps, anchor, drv_runs[RUNS], anchor_runs[RUNS];
 	pid_t pid;
@@ -300,8 +302,8 @@ main(int argc, char **argv)
 	    .anchor_name = "plain rx loop, same port",
 	    .anchor_value = anchor,
 	    .target = ">= 14.88 Mpps (10GbE line rate, 64 B)",
-	    .params = json_pack("{s:i, s:i, s:I, s:I, s:I, s:i, s:[f,f,f,f,f], s:s, s:I}", "flows",
-		N_FLOWS, "frame_bytes", FRAME, "delivered", (json_int_t)delivered,
+	    .params = params = json_pack("{s:i, s:i, s:I, s:I, s:I, s:i, s:[f,f,f,f,f], s:s, s:I}",
+		"flows", N_FLOWS, "frame_bytes", FRAME, "delivered", (json_int_t)delivered,
 		"dropped_no_buffer", (json_int_t)nobuf, "drained_by_app",
 		(json_int_t)atomic_load(&sh->drained), "runs", RUNS, "driver_mpps_sorted",
 		drv_runs[0], drv_runs[1], drv_runs[2], drv_runs[3], drv_runs[4], "port",
@@ -309,5 +311,9 @@ main(int argc, char **argv)
 		(json_int_t)g.short_pool),
 	};
 	drv_destroy(d);
-	return bench_report_write(out, &rep) < 0;
+	rc = bench_report_write(out, &rep);
+	json_decref(params);
+	for (int f = 0; f < N_FLOWS; f++)
+		rbuf_chan_destroy(ch[f]);
+	return rc < 0;
 }

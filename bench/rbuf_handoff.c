@@ -423,6 +423,7 @@ main(int argc, char **argv)
 	double rb32, rr32, rb1, rr1, ratio32, ratio1, wr_med, wr_p99, we_med, we_p99;
 	struct bench_report rep;
 	json_t *params;
+	int rc;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		fprintf(stderr, "rbuf_handoff: fewer than 2 CPUs, figures are not meaningful\n");
@@ -449,7 +450,9 @@ main(int argc, char **argv)
 	    .target = ">= 0.8x rte_ring",
 	    .params = params,
 	};
-	if (bench_report_write(out, &rep) < 0)
+	rc = bench_report_write(out, &rep);
+	json_decref(params);
+	if (rc < 0)
 		return 1;
 
 	params = json_pack("{s:i, s:f, s:f, s:s}", "round_trips", pings, "rbuf_p99_ns", wr_p99,
@@ -465,5 +468,7 @@ main(int argc, char **argv)
 	    .target = "informational",
 	    .params = params,
 	};
-	return bench_report_write(out, &rep) < 0;
+	rc = bench_report_write(out, &rep);
+	json_decref(params);
+	return rc < 0;
 }
