@@ -2,8 +2,9 @@
 /*
  * Random traffic and churn on many flows at once: idling, removing, adding
  * back, changing guarantees and charging frames out of turn, often to a flow
- * that has just spent its slice and so sits in a spent run (sched/sch_priv.h),
- * or in a lane that a whole block joined (sched/calendar.c, run_flush()).
+ * that has just spent its slice and so was rolled early into a tagged lane
+ * (sched/atropos.c, wait_slice()), or to one of a lane spliced whole onto an
+ * eligible slot (release()).
  *
  * What must hold whatever happens: the scheduler names only flows with
  * work, every call succeeds or fails as the API says, no flow is ever lost

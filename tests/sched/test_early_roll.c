@@ -336,14 +336,15 @@ test_change_made_before_the_slice_is_spent_applies_at_the_boundary(void **state)
  * Many flows in one calendar slot, as in bench/sched_scale: 300 flows with
  * the same guarantee (a slice of about half a minimum frame) started at the
  * same instant, saturating with minimum frames. Each spends its slice with
- * every frame it sends while at the head of the slot, so it stays in the
- * eligible slot's block as part of a spent run, and whole blocks become
- * waiting lanes (sched/calendar.c, run_flush()). The flows move in lockstep
- * (the same debt in every period), so all flows of a slot go to one lane
- * and the order is the reference's: every decision must match.
+ * every frame it sends at the head of the slot, is rolled early and filed
+ * in a tagged lane of the waiting wheel, and the lane rejoins the eligible
+ * wheel whole at the boundary (sched/atropos.c, wait_slice() and
+ * release()). The flows move in lockstep (the same debt in every period),
+ * so all flows of a slot go to one lane and the order is the reference's:
+ * every decision must match.
  */
 static void
-test_spent_runs_in_one_slot_change_no_decision(void **state)
+test_many_flows_in_one_slot_change_no_decision(void **state)
 {
 	enum { N = 301 };
 	/* 10 Gbit/s: a 60-byte frame is 67.2 ns; slots of 1024 ns. */
@@ -376,7 +377,7 @@ main(void)
 	    cmocka_unit_test(test_early_roll_is_undone_when_the_flow_idles_or_the_scheduler_sleeps),
 	    cmocka_unit_test(test_periods_are_counted_when_the_boundary_passes),
 	    cmocka_unit_test(test_change_made_before_the_slice_is_spent_applies_at_the_boundary),
-	    cmocka_unit_test(test_spent_runs_in_one_slot_change_no_decision),
+	    cmocka_unit_test(test_many_flows_in_one_slot_change_no_decision),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

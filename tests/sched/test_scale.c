@@ -88,13 +88,13 @@ test_hundred_thousand_flows_each_get_their_slice(void **state)
  * The regime of bench/sched_scale: 100,000 flows started at one instant, so
  * that all deadlines share a calendar slot, each with a slice (50 ns per
  * 10 ms) shorter than its 67.2 ns frames at 10 Gbit/s. Every guaranteed
- * frame spends a slice; the flows leave their slot in spent runs, whole
- * blocks become waiting lanes, and the lanes rejoin the eligible wheel
- * whole. Each flow must still get exactly its slice per period, within one
- * frame, with no period missed; the extra flows share the rest.
+ * frame spends a slice; the flows leave their slot for tagged lanes of the
+ * waiting wheel, and the lanes rejoin the eligible wheel whole. Each flow
+ * must still get exactly its slice per period, within one frame, with no
+ * period missed; the extra flows share the rest.
  */
 static void
-test_hundred_thousand_flows_in_one_slot_spend_in_place(void **state)
+test_hundred_thousand_flows_in_one_slot_get_their_slices(void **state)
 {
 	struct sch_cfg cfg = {.link_bps = 10000000000ull, .max_flows = NFLOW + 1};
 	struct sch_qos q = {.period_ns = 10 * MS, .slice_ns = 50};
@@ -144,7 +144,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hundred_thousand_flows_each_get_their_slice),
-	    cmocka_unit_test(test_hundred_thousand_flows_in_one_slot_spend_in_place),
+	    cmocka_unit_test(test_hundred_thousand_flows_in_one_slot_get_their_slices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
