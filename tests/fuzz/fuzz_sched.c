@@ -79,10 +79,13 @@ frame_len(uint16_t arg)
 	}
 }
 
-static bool
-len_ok(uint32_t len)
+/* What a call naming flow @i and a frame of @len bytes must return. */
+static int
+len_rc(const struct model *m, uint32_t i, uint32_t len)
 {
-	return len >= 1 && len <= FRAME_MAX;
+	if (len < 1 || len > FRAME_MAX)
+		return -EINVAL;
+	return m->present[i] ? 0 : -ENOENT;
 }
 
 /* A guarantee from @arg: valid ones mostly, slices of less than a frame often. */
@@ -253,7 +256,7 @@ step(struct model *m, unsigned op, const uint8_t *p)
 {
 	uint32_t i = p[1] % m->n, len;
 	uint16_t arg = (uint16_t)(p[2] | p[3] << 8);
-	int rc, want;
+	int rc;
 
 	switch (p[0] % 12) {
 	case 0:
@@ -265,8 +268,7 @@ step(struct model *m, unsigned op, const uint8_t *p)
 	case 4:
 		len = frame_len(arg);
 		rc = sch_flow_backlog(m->s, i, len, m->now);
-		want = !len_ok(len) ? -EINVAL : m->present[i] ? 0 : -ENOENT;
-		CHECK(rc == want, "backlog", op, rc);
+		CHECK(rc == len_rc(m, i, len), "backlog", op, rc);
 		if (rc == 0)
 			m->busy[i] = true;
 		break;
@@ -279,8 +281,7 @@ step(struct model *m, unsigned op, const uint8_t *p)
 		/* Sent without being chosen: the link carries it all the same. */
 		len = frame_len(arg);
 		rc = sch_charge(m->s, i, len, m->now);
-		want = !len_ok(len) ? -EINVAL : m->present[i] ? 0 : -ENOENT;
-		CHECK(rc == want, "charge out of turn", op, rc);
+		CHECK(rc == len_rc(m, i, len), "charge out of turn", op, rc);
 		if (rc == 0)
 			charged(m, i, len);
 		break;
