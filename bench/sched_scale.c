@@ -89,6 +89,9 @@ struct result {
 	uint64_t empty;
 };
 
+/* --quick: fewer decisions, and the short warm-up. */
+static bool quick;
+
 /* Keeps the FIFO loop's work observable. */
 static volatile uint64_t fifo_sink;
 
@@ -132,8 +135,6 @@ run_sched(struct sch *s, uint64_t *now, uint64_t n)
  * the kernel hands out as zero pages on first touch: the first turn pays
  * page faults that a running scheduler paid long ago (not with --quick).
  */
-static bool quick;
-
 static uint64_t
 warm_ns(const struct run *r)
 {
