@@ -37,6 +37,11 @@
  * count. Reported beside the headline, which stays the harder case until
  * the project decides which regime the target is about (docs/sched.md).
  *
+ * A control beside it ("fast_link" in params): the headline's 10 ms
+ * periods and 1 and 100,000 flows on a 100 Gbit/s link, where the same
+ * 50 ns slices hold 7.4 minimum frames: same flows, same periods, same
+ * slices in time, only the frame is shorter than the slice again.
+ *
  * A diagnostic beside the figure ("in_cache_same_regime"): 1,000 flows
  * with 100 us periods. Each flow then has the slice it has with 100,000
  * flows (50 ns, less than one 67.2 ns frame, so every guaranteed frame
@@ -62,6 +67,7 @@
 #define DIAG_FLOWS   1000u
 #define DIAG_PERIOD  (PERIOD_NS / 100)
 #define PAPER_PERIOD 100000000ull
+#define FAST_LINK    100000000000ull
 
 static const uint32_t counts[] = {1, 100, 10000, 100000};
 
@@ -70,6 +76,7 @@ struct run {
 	uint32_t nflows;
 	uint64_t period_ns;
 	bool stagger;
+	uint64_t link_bps; /* 0: LINK_BPS */
 	struct sch *s;
 	uint64_t now;
 	uint64_t best; /* ns of the best round */
@@ -151,7 +158,8 @@ warm_ns(const struct run *r)
 static int
 run_setup(struct run *r)
 {
-	struct sch_cfg cfg = {.link_bps = LINK_BPS, .max_flows = r->nflows};
+	uint64_t link = r->link_bps ? r->link_bps : LINK_BPS;
+	struct sch_cfg cfg = {.link_bps = link, .max_flows = r->nflows};
 	struct sch_qos q = {
 	    .period_ns = r->period_ns, .slice_ns = r->period_ns / 2 / r->nflows, .extra = true};
 	uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -184,7 +192,7 @@ run_setup(struct run *r)
 		r->now += r->period_ns;
 	free(order);
 
-	run_sched(r->s, &r->now, warm_ns(r) / sch_wire_ns(LINK_BPS, FRAME_LEN));
+	run_sched(r->s, &r->now, warm_ns(r) / sch_wire_ns(link, FRAME_LEN));
 	sch_stats(r->s, &r->st0);
 	return 0;
 }
@@ -284,10 +292,10 @@ bench_fifo(uint32_t nflows, uint64_t decisions, struct result *r)
 int
 main(int argc, char **argv)
 {
-	enum { PER = 4, NRUNS = PER * ARRAY_SIZE(counts) + 1 };
+	enum { PER = 4, NRUNS = PER * ARRAY_SIZE(counts) + 3 };
 	uint64_t decisions;
 	struct result res[ARRAY_SIZE(counts)];
-	struct run runs[NRUNS], *diag = &runs[NRUNS - 1];
+	struct run runs[NRUNS], *diag = &runs[NRUNS - 3], *fast = &runs[NRUNS - 2];
 	json_t *params = json_object(), *sched_ns = json_object(), *fifo_ns = json_object(),
 	       *slack = json_object(), *staggered = json_object(), *paper = json_object(),
 	       *paper_staggered = json_object();
@@ -307,6 +315,10 @@ main(int argc, char **argv)
 		    (struct run){.nflows = counts[i], .period_ns = PAPER_PERIOD, .stagger = true};
 	}
 	*diag = (struct run){.nflows = DIAG_FLOWS, .period_ns = DIAG_PERIOD};
+	fast[0] = (struct run){.nflows = 1, .period_ns = PERIOD_NS, .link_bps = FAST_LINK};
+	fast[1] = (struct run){.nflows = counts[ARRAY_SIZE(counts) - 1],
+	    .period_ns = PERIOD_NS,
+	    .link_bps = FAST_LINK};
 	for (int k = 0; k < NRUNS; k++) {
 		rc = run_setup(&runs[k]);
 		if (rc < 0) {
@@ -364,6 +376,14 @@ main(int argc, char **argv)
 	    params, "paper_period_staggered_growth", json_real(GROWTH(res, paper_staggered_ns)));
 	json_object_set_new(params, "fifo_ns_per_decision", fifo_ns);
 	json_object_set_new(params, "slack_share_of_decisions", slack);
+	printf("control: the headline's periods and flows on a %llu Gbit/s link, where 100,000 "
+	       "flows' 50 ns slices are 7.4 frames: %.2f ns at 1 flow, %.2f at 100,000 (%.2fx)\n",
+	    (unsigned long long)(FAST_LINK / 1000000000), fast[0].ns, fast[1].ns,
+	    fast[1].ns / fast[0].ns);
+	json_object_set_new(params, "fast_link_bps", json_integer((json_int_t)FAST_LINK));
+	json_object_set_new(params, "fast_link_sched_ns_per_decision",
+	    json_pack("{s:f, s:f}", "1", fast[0].ns, "100000", fast[1].ns));
+	json_object_set_new(params, "fast_link_growth", json_real(fast[1].ns / fast[0].ns));
 	json_object_set_new(params, "in_cache_same_regime_ns_per_decision", json_real(diag->ns));
 	json_object_set_new(params, "in_cache_same_regime_flows", json_integer(DIAG_FLOWS));
 	json_object_set_new(
