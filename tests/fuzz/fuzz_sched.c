@@ -124,6 +124,20 @@ qos_ok(const struct model *m, const struct sch_qos *q)
 	       q->slice_ns <= q->period_ns;
 }
 
+/*
+ * -ENOSPC for @q is right only if the ledger had no room for it: the
+ * ledger plus its share over the link (a change holds the larger of the old
+ * and new shares, so it is refused only if the new one does not fit).
+ */
+static void
+check_refusal(const struct sch_stats *before, const struct sch_qos *q, unsigned op)
+{
+	double share = (double)q->slice_ns / (double)q->period_ns;
+
+	CHECK((double)before->reserved_ppb / 1e9 + share > 0.999999, "refused with room", op,
+	    before->reserved_ppb);
+}
+
 static void
 check_counts(struct model *m, unsigned op)
 {
@@ -205,6 +219,12 @@ add_or_remove(struct model *m, unsigned op, uint32_t i, uint16_t arg)
 	struct sch_stats st;
 	int rc;
 
+	if (m->present[i] && (arg >> 15)) {
+		/* Added twice: refused, and the flow is as it was. */
+		rc = sch_flow_add(m->s, i, &q);
+		CHECK(rc == (qos_ok(m, &q) ? -EEXIST : -EINVAL), "add a present flow", op, rc);
+		return;
+	}
 	if (m->present[i]) {
 		rc = sch_flow_remove(m->s, i);
 		CHECK(rc == 0, "remove", op, rc);
@@ -218,11 +238,7 @@ add_or_remove(struct model *m, unsigned op, uint32_t i, uint16_t arg)
 		return;
 	}
 	if (rc == -ENOSPC) {
-		/* Refused only when the ledger has no room (ppb rounding aside). */
-		double want = (double)q.slice_ns / (double)q.period_ns;
-
-		CHECK((double)st.reserved_ppb / 1e9 + want > 0.999999, "add refused with room", op,
-		    st.reserved_ppb);
+		check_refusal(&st, &q, op);
 		return;
 	}
 	CHECK(rc == 0, "add", op, rc);
@@ -236,8 +252,11 @@ static void
 set_qos(struct model *m, unsigned op, uint32_t i, uint16_t arg)
 {
 	struct sch_qos q = make_qos(m, arg);
-	int rc = sch_flow_set_qos(m->s, i, &q);
+	struct sch_stats st;
+	int rc;
 
+	sch_stats(m->s, &st);
+	rc = sch_flow_set_qos(m->s, i, &q);
 	if (!qos_ok(m, &q)) {
 		CHECK(rc == -EINVAL, "change to a bad guarantee", op, rc);
 		return;
@@ -247,6 +266,8 @@ set_qos(struct model *m, unsigned op, uint32_t i, uint16_t arg)
 		return;
 	}
 	CHECK(rc == 0 || rc == -ENOSPC, "change", op, rc);
+	if (rc == -ENOSPC)
+		check_refusal(&st, &q, op);
 	if (rc == 0 && !q.extra)
 		m->plain[i] = true;
 }
